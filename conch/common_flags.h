@@ -1,0 +1,66 @@
+// The flags every conch subcommand and conchd share (spec 00), with their
+// CONCH_* environment fallbacks, and their validation into options for the
+// etcd client.
+//
+// AddCommonFlags registers the flags on a CLI11 app (CLI11 stays inside
+// conch/); Resolve checks them and returns one-line InvalidArgument errors
+// (exit 64) naming the bad flag. Nothing here touches etcd.
+//
+// Thread-compatible value types.
+//
+// Example:
+//   CommonFlags flags;
+//   AddCommonFlags(app, &flags);
+//   ... app.parse(argc, argv) ...
+//   absl::StatusOr<CommonOptions> opts = Resolve(flags);
+//   absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+//       etcd::Connection::Dial(opts->connection);
+#ifndef CONCH_CONCH_COMMON_FLAGS_H_
+#define CONCH_CONCH_COMMON_FLAGS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/connection.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace conch {
+
+// Raw flag values as typed (or taken from the environment).
+struct CommonFlags {
+  std::string endpoints = "127.0.0.1:2379";
+  std::string prefix = "/conch/";
+  std::string ttl = "10s";
+  std::string kill_after = "5s";
+  std::string dial_timeout = "5s";
+  std::string cacert;
+  std::string cert;
+  std::string key;
+  std::string user;
+  bool json = false;
+  std::string log_level = "warn";
+  int verbose = 0;
+};
+
+// Validated values.
+struct CommonOptions {
+  etcd::ConnectionOptions connection;
+  std::string prefix;
+  absl::Duration ttl;
+  absl::Duration kill_after;
+  bool json = false;
+};
+
+void AddCommonFlags(CLI::App& app, CommonFlags* flags);
+
+// Validates `flags`. The password comes from --user NAME:PASSWORD or, when
+// --user has no ':', from $CONCH_PASSWORD.
+absl::StatusOr<CommonOptions> Resolve(const CommonFlags& flags);
+
+}  // namespace conch
+
+#endif  // CONCH_CONCH_COMMON_FLAGS_H_

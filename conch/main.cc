@@ -1,0 +1,44 @@
+// conch: run commands under cluster-wide coordination through etcd v3.
+//
+// main() only builds the command line and dispatches to the subcommands,
+// each a Setup/Run pair in its own file. CLI11's exceptions end here.
+#include <iostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "conch/common_flags.h"
+#include "conch/exit_codes.h"
+#include "conch/status_cmd.h"
+#include "conch/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "conch: run commands under cluster-wide coordination through etcd v3",
+      "conch"};
+  app.set_version_flag("--version", std::string("conch ") + conch::kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  conch::CommonFlags common;
+  conch::AddCommonFlags(app, &common);
+
+  conch::StatusArgs status_args;
+  CLI::App* status = conch::SetupStatus(app, &status_args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "conch: " << e.what() << " (see conch --help)\n";
+    return conch::kExitUsage;
+  }
+
+  if (status->parsed()) return conch::RunStatus(status_args, common);
+  std::cerr << "conch: no subcommand given (see conch --help)\n";
+  return conch::kExitUsage;
+}

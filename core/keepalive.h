@@ -1,0 +1,124 @@
+// KeepAlive: keeps one etcd lease alive and knows, without asking anyone,
+// when that can no longer be proven.
+//
+// It runs etcd's LeaseKeepAlive bidirectional stream (a gRPC callback
+// reactor: no thread of its own) and sends a keepalive every TTL/3. It keeps
+// the *local deadline*: the CLOCK_MONOTONIC send time of the last answered
+// keepalive plus the TTL granted in that answer. The server cannot expire
+// the lease before that instant, so until then the holder may act.
+//
+// The lease is *lost*, for good, when
+//   - an answer carries TTL ≤ 0 (revoked or expired on the server): NotFound;
+//   - the local deadline passes with no newer answer (etcd down or frozen,
+//     partition, this process paused): DeadlineExceeded. Noticing this
+//     needs no RPC: status() and WaitLost() compare the deadline with the
+//     monotonic clock, so a waiter wakes at the deadline itself.
+// A keepalive that stays unanswered for TTL/3 makes the stream move to the
+// next endpoint; a broken stream is re-opened at once, then every 250 ms
+// while etcd stays unreachable.
+//
+// Ownership: borrows the Connection (must outlive it). Destroying a
+// KeepAlive stops the stream; it does not revoke the lease (Leases::Revoke
+// does). Thread-safe.
+//
+// Example:
+//   absl::StatusOr<LeaseGrant> g = leases.Grant(absl::Seconds(10), deadline);
+//   std::unique_ptr<KeepAlive> ka = KeepAlive::Start(&conn, *g);
+//   absl::Status lost = ka->WaitLost(MonoTime::Infinite());  // blocks
+#ifndef CONCH_CORE_KEEPALIVE_H_
+#define CONCH_CORE_KEEPALIVE_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/connection.h"
+#include "core/lease.h"
+#include "core/mono_time.h"
+#include "core/types.h"
+
+namespace grpc {
+class Alarm;
+}  // namespace grpc
+
+namespace conch::etcd {
+
+class KeepAlive {
+ public:
+  // Called after every extension of the local deadline, from a gRPC thread;
+  // must not block (hand the value to another process or thread).
+  using DeadlineListener = std::function<void(MonoTime deadline)>;
+
+  static std::unique_ptr<KeepAlive> Start(Connection* conn,
+                                          const LeaseGrant& grant,
+                                          DeadlineListener listener = nullptr);
+
+  KeepAlive(const KeepAlive&) = delete;
+  KeepAlive& operator=(const KeepAlive&) = delete;
+  ~KeepAlive();
+
+  LeaseId id() const { return id_; }
+
+  // The current local deadline (see above).
+  MonoTime deadline() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // OK while the lease is provably alive; the loss reason once lost (and
+  // forever after).
+  absl::Status status() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Blocks until the lease is lost or `until` passes. Returns the loss
+  // reason, or OK when `until` came first.
+  absl::Status WaitLost(MonoTime until) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Number of keepalive answers received (for tests and benchmarks).
+  int64_t answers() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  class Stream;
+
+  KeepAlive(Connection* conn, const LeaseGrant& grant,
+            DeadlineListener listener);
+
+  // Sets lost_ when the deadline has passed.
+  void LatchDeadlineLocked(MonoTime now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<Stream> OpenStream() ABSL_LOCKS_EXCLUDED(mu_);
+  void SetAlarmLocked(MonoTime at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnAlarm() ABSL_LOCKS_EXCLUDED(mu_);
+  // Called by Stream.
+  void OnAnswer(Stream* stream, MonoTime sent_at, int64_t ttl_seconds)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void OnStreamDone(Stream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Constant after construction.
+  Connection* const conn_;  // not owned
+  const LeaseId id_;
+  const DeadlineListener listener_;
+
+  mutable absl::Mutex mu_;
+  mutable absl::CondVar changed_;
+  MonoTime deadline_ ABSL_GUARDED_BY(mu_);
+  absl::Duration ttl_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Status lost_ ABSL_GUARDED_BY(mu_);
+  int64_t answers_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  // True from setting the alarm until its callback has finished without
+  // setting it again: the destructor waits for false.
+  bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
+  // A fresh gRPC alarm per tick (an alarm is not re-armed from its own
+  // callback).
+  std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
+  // Every stream not yet done (an old one may still be finishing while its
+  // successor runs); `current_` is the one keepalives go to, if any. A
+  // stream is dropped from `streams_` in its OnDone, never before.
+  std::vector<std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Stream> current_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace conch::etcd
+
+#endif  // CONCH_CORE_KEEPALIVE_H_

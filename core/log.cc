@@ -1,0 +1,58 @@
+#include "core/log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace conch {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(LogLevel::kWarn)};
+
+absl::string_view Name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
+  }
+  return "?";
+}
+
+}  // namespace
+
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  for (LogLevel l :
+       {LogLevel::kError, LogLevel::kWarn, LogLevel::kInfo, LogLevel::kDebug}) {
+    if (lower == Name(l)) return l;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid --log-level \"", text, "\": use error, warn, info or debug"));
+}
+
+void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) <= g_level.load();
+}
+
+void Log(LogLevel level, absl::string_view message) {
+  if (!LogEnabled(level)) return;
+  const std::string line =
+      absl::StrCat("conch[", getpid(), "]: ", Name(level), ": ", message, "\n");
+  // One write keeps lines from different threads whole.
+  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+}  // namespace conch

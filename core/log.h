@@ -1,0 +1,30 @@
+// Minimal diagnostics for conch: one line per message on stderr, never
+// stdout (stdout belongs to the child and to --who/--json output).
+//
+// The level is process-wide (set once from --log-level / -v / CONCH_LOG).
+// Thread-safe: each message is written with a single write(2).
+//
+// Example:
+//   SetLogLevel(LogLevel::kInfo);
+//   Log(LogLevel::kInfo, absl::StrCat("acquired ", name));
+#ifndef CONCH_CORE_LOG_H_
+#define CONCH_CORE_LOG_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace conch {
+
+enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+
+// "error", "warn", "info", "debug" (case-insensitive).
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);
+void SetLogLevel(LogLevel level);
+bool LogEnabled(LogLevel level);
+
+// Writes "conch[pid]: <level>: <message>\n" to stderr when enabled.
+void Log(LogLevel level, absl::string_view message);
+
+}  // namespace conch
+
+#endif  // CONCH_CORE_LOG_H_
