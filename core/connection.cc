@@ -176,7 +176,13 @@ absl::Status Connection::Authenticate(absl::Time deadline) {
   }
   absl::MutexLock lock(&mu_);
   token_ = response.token();
+  ++authentications_;
   return absl::OkStatus();
+}
+
+int64_t Connection::authentications() const {
+  absl::MutexLock lock(&mu_);
+  return authentications_;
 }
 
 Endpoint Connection::current_endpoint() const {

@@ -65,6 +65,10 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
+  // How many times Authenticate succeeded (1 after Dial with a user; more
+  // after re-authentication on "invalid auth token").
+  int64_t authentications() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // The endpoint calls currently go to.
   Endpoint current_endpoint() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t endpoint_count() const { return endpoints_.size(); }
@@ -109,6 +113,7 @@ class Connection {
   std::vector<std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
   size_t current_ ABSL_GUARDED_BY(mu_) = 0;
   std::string token_ ABSL_GUARDED_BY(mu_);
+  int64_t authentications_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace conch::etcd

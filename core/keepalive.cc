@@ -110,7 +110,7 @@ class KeepAlive::Stream
 
 std::unique_ptr<KeepAlive> KeepAlive::Start(Connection* conn,
                                             const LeaseGrant& grant,
-                                            DeadlineListener listener) {
+                                            Listener listener) {
   std::unique_ptr<KeepAlive> ka(
       new KeepAlive(conn, grant, std::move(listener)));
   ka->OpenStream();
@@ -120,7 +120,7 @@ std::unique_ptr<KeepAlive> KeepAlive::Start(Connection* conn,
 }
 
 KeepAlive::KeepAlive(Connection* conn, const LeaseGrant& grant,
-                     DeadlineListener listener)
+                     Listener listener)
     : conn_(conn), id_(grant.id), listener_(std::move(listener)) {
   absl::MutexLock lock(&mu_);
   deadline_ = grant.sent_at + grant.ttl;
@@ -255,6 +255,7 @@ void KeepAlive::OnAnswer(Stream* stream, MonoTime sent_at,
                          int64_t ttl_seconds) {
   (void)stream;
   MonoTime new_deadline;
+  absl::Status lost;
   {
     absl::MutexLock lock(&mu_);
     ++answers_;
@@ -266,16 +267,18 @@ void KeepAlive::OnAnswer(Stream* stream, MonoTime sent_at,
           absl::StrCat("lease ", LeaseHex(id_),
                        " was revoked or has expired on the server"),
           EtcdCondition::kLeaseNotFound);
+      lost = lost_;
+      new_deadline = deadline_;
       changed_.SignalAll();
-      return;
+    } else {
+      ttl_ = absl::Seconds(ttl_seconds);
+      new_deadline = sent_at + ttl_;
+      if (new_deadline <= deadline_) return;
+      deadline_ = new_deadline;
+      changed_.SignalAll();
     }
-    ttl_ = absl::Seconds(ttl_seconds);
-    new_deadline = sent_at + ttl_;
-    if (new_deadline <= deadline_) return;
-    deadline_ = new_deadline;
-    changed_.SignalAll();
   }
-  if (listener_) listener_(new_deadline);
+  if (listener_) listener_(new_deadline, lost);
 }
 
 void KeepAlive::OnStreamDone(Stream* stream) {

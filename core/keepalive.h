@@ -49,13 +49,17 @@ namespace conch::etcd {
 
 class KeepAlive {
  public:
-  // Called after every extension of the local deadline, from a gRPC thread;
-  // must not block (hand the value to another process or thread).
-  using DeadlineListener = std::function<void(MonoTime deadline)>;
+  // Called from a gRPC thread after every extension of the local deadline
+  // (with an OK status) and once when an answer reports the lease gone
+  // (with the loss reason). Must not block: hand the news on. Loss by the
+  // deadline passing is not reported here (nothing runs then): waiters see
+  // it through WaitLost/status.
+  using Listener =
+      std::function<void(MonoTime deadline, const absl::Status& status)>;
 
   static std::unique_ptr<KeepAlive> Start(Connection* conn,
                                           const LeaseGrant& grant,
-                                          DeadlineListener listener = nullptr);
+                                          Listener listener = nullptr);
 
   KeepAlive(const KeepAlive&) = delete;
   KeepAlive& operator=(const KeepAlive&) = delete;
@@ -80,8 +84,7 @@ class KeepAlive {
  private:
   class Stream;
 
-  KeepAlive(Connection* conn, const LeaseGrant& grant,
-            DeadlineListener listener);
+  KeepAlive(Connection* conn, const LeaseGrant& grant, Listener listener);
 
   // Sets lost_ when the deadline has passed.
   void LatchDeadlineLocked(MonoTime now) const
@@ -97,7 +100,7 @@ class KeepAlive {
   // Constant after construction.
   Connection* const conn_;  // not owned
   const LeaseId id_;
-  const DeadlineListener listener_;
+  const Listener listener_;
 
   mutable absl::Mutex mu_;
   mutable absl::CondVar changed_;

@@ -272,6 +272,7 @@ void WatchStream::OnResponse(Call* call,
       state->next_revision = std::max(state->next_revision, revision + 1);
       if (state->options.progress_notify) {
         state->ready.push_back(WatchBatch{{}, revision, true});
+        if (state->options.on_ready) state->options.on_ready();
       }
     }
     changed_.SignalAll();
@@ -313,6 +314,7 @@ void WatchStream::OnResponse(Call* call,
             absl::StrCat("etcd cancelled the watch on \"", state.key, "\""));
       }
     }
+    if (state.options.on_ready) state.options.on_ready();
     watchers_.erase(it);
     changed_.SignalAll();
     return;
@@ -346,6 +348,7 @@ void WatchStream::OnResponse(Call* call,
       state.ready.push_back(std::move(batch));
     }
   }
+  if (!state.ready.empty() && state.options.on_ready) state.options.on_ready();
   changed_.SignalAll();
 }
 

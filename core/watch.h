@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +65,11 @@ struct WatchOptions {
   bool progress_notify = false;
   bool no_put = false;
   bool no_delete = false;
+  // Called from a gRPC thread, with the stream's lock held, whenever a
+  // batch or a terminal error becomes ready. It must only hand the news on
+  // (signal a condition variable); calling into the WatchStream or Watcher
+  // from it deadlocks.
+  std::function<void()> on_ready;
 };
 
 struct WatchBatch {

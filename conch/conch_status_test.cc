@@ -1,0 +1,175 @@
+// End-to-end tests of the conch binary: common flags, environment
+// fallbacks, `conch status` and the documented exit codes, against real
+// etcd servers (plain, and TLS with auth).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/etcd_env.h"
+#include "testing/subprocess.h"
+
+namespace conch {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The binary, from the test's runfiles (the working directory).
+constexpr char kConch[] = "conch/conch";
+
+test::CommandResult Conch(std::vector<std::string> args,
+                          std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), kConch);
+  absl::StatusOr<test::CommandResult> r =
+      test::RunCommand(args, absl::Seconds(30), std::move(env));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : test::CommandResult{};
+}
+
+TEST(ConchCliTest, VersionAndHelpExitZero) {
+  test::CommandResult v = Conch({"--version"});
+  EXPECT_EQ(v.exit_code, 0) << v.DebugString();
+  EXPECT_THAT(v.out, HasSubstr("conch 0.1.0"));
+  test::CommandResult h = Conch({"--help"});
+  EXPECT_EQ(h.exit_code, 0) << h.DebugString();
+  EXPECT_THAT(h.out, AllOf(HasSubstr("status"), HasSubstr("--endpoints"),
+                           HasSubstr("--kill-after")));
+}
+
+TEST(ConchCliTest, StatusAgainstRealEtcd) {
+  test::CommandResult r =
+      Conch({"status", "--endpoints", test::SharedEtcd().endpoint()});
+  ASSERT_EQ(r.exit_code, 0) << r.DebugString();
+  EXPECT_THAT(r.out, HasSubstr("version:   3.4.23"));
+  EXPECT_THAT(r.out, HasSubstr("revision:"));
+  EXPECT_THAT(r.out, HasSubstr("leader:"));
+  EXPECT_EQ(r.err, "");  // diagnostics only when something is wrong
+}
+
+TEST(ConchCliTest, StatusJsonIsOneObject) {
+  test::CommandResult r = Conch(
+      {"status", "--json", "--endpoints", test::SharedEtcd().client_url()});
+  ASSERT_EQ(r.exit_code, 0) << r.DebugString();
+  EXPECT_THAT(r.out, AllOf(testing::StartsWith("{"),
+                           HasSubstr("\"version\":\"3.4.23\""),
+                           HasSubstr("\"revision\":")));
+}
+
+TEST(ConchCliTest, EndpointsComeFromTheEnvironment) {
+  test::CommandResult r =
+      Conch({"status"}, {{"CONCH_ENDPOINTS", test::SharedEtcd().endpoint()}});
+  EXPECT_EQ(r.exit_code, 0) << r.DebugString();
+  // A flag beats the environment.
+  test::CommandResult flag =
+      Conch({"status", "--endpoints", test::SharedEtcd().endpoint()},
+            {{"CONCH_ENDPOINTS", "127.0.0.1:1"}});
+  EXPECT_EQ(flag.exit_code, 0) << flag.DebugString();
+}
+
+TEST(ConchCliTest, UnreachableEtcdExits69) {
+  test::CommandResult r = Conch(
+      {"status", "--endpoints", "127.0.0.1:1", "--dial-timeout", "300ms"});
+  EXPECT_EQ(r.exit_code, 69) << r.DebugString();
+  EXPECT_THAT(r.err, HasSubstr("etcd unreachable"));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(ConchCliTest, BadFlagsExit64WithOneLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"status", "--endpoints", "nohost"},
+      {"status", "--ttl", "10"},
+      {"status", "--ttl", "500ms"},
+      {"status", "--kill-after", "-1s"},
+      {"status", "--dial-timeout", "soon"},
+      {"status", "--prefix", "/no-slash"},
+      {"status", "--log-level", "loud"},
+      {"status", "--cert", "/tmp/c.pem"},
+      {"status", "--no-such-flag"},
+      {"no-such-command"},
+      {},
+  };
+  for (const auto& args : cases) {
+    test::CommandResult r = Conch(args);
+    EXPECT_EQ(r.exit_code, 64) << r.DebugString();
+    EXPECT_THAT(r.err, HasSubstr("conch: ")) << r.DebugString();
+    // One line naming the problem.
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
+        << r.DebugString();
+  }
+}
+
+TEST(ConchCliTest, UserWithoutPasswordNeedsTheEnvironment) {
+  test::CommandResult r =
+      Conch({"status", "--user", "alice", "--endpoints", "127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 64) << r.DebugString();
+  EXPECT_THAT(r.err, HasSubstr("CONCH_PASSWORD"));
+}
+
+class ConchSecureTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    test::EtcdServerOptions options;
+    options.tls = true;
+    absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
+        test::EtcdServer::Start(options);
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    server_ = etcd->release();
+    ASSERT_TRUE(server_->EnableAuth("rootpw").ok());
+    ASSERT_TRUE(server_->AddUser("alice", "alicepw", "/conch/a/").ok());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  std::vector<std::string> Tls() {
+    return {"--endpoints", server_->client_url(),
+            "--cacert",    server_->ca_file(),
+            "--cert",      server_->client_cert_file(),
+            "--key",       server_->client_key_file()};
+  }
+
+  static test::EtcdServer* server_;
+};
+
+test::EtcdServer* ConchSecureTest::server_ = nullptr;
+
+TEST_F(ConchSecureTest, TlsAndAuthWork) {
+  std::vector<std::string> args = {"status", "--user", "alice:alicepw"};
+  for (std::string& a : Tls()) args.push_back(a);
+  test::CommandResult r = Conch(args);
+  EXPECT_EQ(r.exit_code, 0) << r.DebugString();
+  EXPECT_THAT(r.out, HasSubstr("3.4.23"));
+}
+
+TEST_F(ConchSecureTest, PasswordFromTheEnvironment) {
+  std::vector<std::string> args = {"status"};
+  for (std::string& a : Tls()) args.push_back(a);
+  test::CommandResult r =
+      Conch(args, {{"CONCH_USER", "alice"}, {"CONCH_PASSWORD", "alicepw"}});
+  EXPECT_EQ(r.exit_code, 0) << r.DebugString();
+}
+
+TEST_F(ConchSecureTest, WrongPasswordExits77WithoutPrintingIt) {
+  std::vector<std::string> args = {"status", "--user", "alice:hunter2-wrong",
+                                   "-v", "-v"};
+  for (std::string& a : Tls()) args.push_back(a);
+  test::CommandResult r = Conch(args);
+  EXPECT_EQ(r.exit_code, 77) << r.DebugString();
+  EXPECT_THAT(r.err, HasSubstr("alice"));
+  EXPECT_THAT(r.err + r.out, Not(HasSubstr("hunter2-wrong")));
+}
+
+TEST_F(ConchSecureTest, MissingCaFileExits64) {
+  test::CommandResult r = Conch({"status", "--endpoints", server_->client_url(),
+                                 "--cacert", "/nonexistent/ca.pem"});
+  EXPECT_EQ(r.exit_code, 64) << r.DebugString();
+  EXPECT_THAT(r.err, HasSubstr("--cacert"));
+}
+
+}  // namespace
+}  // namespace conch

@@ -1,0 +1,139 @@
+// Integration tests of KeepAlive against a real etcd: keeping a lease
+// alive, and noticing loss by answer (revoke) and by deadline (frozen etcd).
+#include "core/keepalive.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "core/etcd_status.h"
+#include "core/lease.h"
+#include "core/test_dial.h"
+#include "gtest/gtest.h"
+#include "testing/etcd_env.h"
+#include "testing/poll.h"
+
+namespace conch::etcd {
+namespace {
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
+
+std::unique_ptr<Connection> MustDial(const test::EtcdServer& server) {
+  absl::StatusOr<std::unique_ptr<Connection>> conn = DialTestServer(server);
+  EXPECT_TRUE(conn.ok()) << conn.status();
+  return conn.ok() ? *std::move(conn) : nullptr;
+}
+
+TEST(KeepAliveTest, KeepsTheLeaseAliveWellPastItsTtl) {
+  std::unique_ptr<Connection> conn = MustDial(test::SharedEtcd());
+  ASSERT_NE(conn, nullptr);
+  Leases leases(conn.get());
+  absl::StatusOr<LeaseGrant> g = leases.Grant(absl::Seconds(1), Soon());
+  ASSERT_TRUE(g.ok()) << g.status();
+
+  absl::Mutex mu;
+  std::vector<MonoTime> deadlines;
+  std::unique_ptr<KeepAlive> ka =
+      KeepAlive::Start(conn.get(), *g, [&](MonoTime d, const absl::Status& s) {
+        absl::MutexLock lock(&mu);
+        if (s.ok()) deadlines.push_back(d);
+      });
+  // etcd raises tiny TTLs to its minimum (2 s with default timing).
+  const absl::Duration ttl = g->ttl;
+  // Two TTLs without loss: the lease would have expired without us.
+  EXPECT_TRUE(ka->WaitLost(MonoNow() + 2 * ttl + absl::Milliseconds(500)).ok());
+  // One keepalive per TTL/3: at least five answers in 2.5 TTLs.
+  EXPECT_GE(ka->answers(), 5);
+  EXPECT_GT(ka->deadline(), g->sent_at + g->ttl);
+  absl::StatusOr<LeaseInfo> info = leases.TimeToLive(g->id, false, Soon());
+  ASSERT_TRUE(info.ok()) << info.status();
+
+  absl::MutexLock lock(&mu);
+  ASSERT_GE(deadlines.size(), 2u);
+  for (size_t i = 1; i < deadlines.size(); ++i) {
+    EXPECT_GT(deadlines[i], deadlines[i - 1]);
+  }
+  // Each deadline is a send time plus the TTL: never beyond now + TTL.
+  EXPECT_LE(deadlines.back(), MonoNow() + ttl);
+}
+
+TEST(KeepAliveTest, RevokedLeaseIsLostAtTheNextAnswer) {
+  test::EtcdServer& etcd = test::SharedEtcd();
+  std::unique_ptr<Connection> conn = MustDial(etcd);
+  ASSERT_NE(conn, nullptr);
+  absl::StatusOr<LeaseGrant> g =
+      Leases(conn.get()).Grant(absl::Seconds(3), Soon());
+  ASSERT_TRUE(g.ok());
+  std::atomic<int> loss_reports{0};
+  std::unique_ptr<KeepAlive> ka =
+      KeepAlive::Start(conn.get(), *g, [&](MonoTime, const absl::Status& s) {
+        if (!s.ok()) ++loss_reports;
+      });
+  ASSERT_TRUE(ka->status().ok());
+  ASSERT_TRUE(etcd.RevokeLease(g->id).ok());
+  const MonoTime revoked = MonoNow();
+  // The next keepalive goes out within TTL/3 (1 s) and is answered with
+  // TTL 0. (Holders learn faster, by watching their key: see Session.)
+  absl::Status lost = ka->WaitLost(revoked + absl::Milliseconds(1100));
+  EXPECT_TRUE(IsLeaseNotFound(lost)) << lost;
+  EXPECT_EQ(loss_reports.load(), 1);
+  // Loss is forever.
+  EXPECT_FALSE(ka->status().ok());
+  EXPECT_FALSE(ka->WaitLost(MonoNow()).ok());
+}
+
+TEST(KeepAliveTest, FrozenEtcdLosesTheLeaseAtTheLocalDeadline) {
+  absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
+      test::EtcdServer::Start();
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  std::unique_ptr<Connection> conn = MustDial(**etcd);
+  ASSERT_NE(conn, nullptr);
+  absl::StatusOr<LeaseGrant> g =
+      Leases(conn.get()).Grant(absl::Seconds(2), Soon());
+  ASSERT_TRUE(g.ok());
+  std::unique_ptr<KeepAlive> ka = KeepAlive::Start(conn.get(), *g);
+  // Let one keepalive be answered so the deadline is a real one.
+  ASSERT_TRUE(test::PollUntil([&] { return ka->answers() >= 1; }, Soon()).ok());
+
+  ASSERT_TRUE((*etcd)->Freeze().ok());
+  absl::Status lost = ka->WaitLost(MonoNow() + absl::Seconds(10));
+  const MonoTime noticed = MonoNow();
+  ASSERT_TRUE((*etcd)->Thaw().ok());
+
+  EXPECT_EQ(lost.code(), absl::StatusCode::kDeadlineExceeded) << lost;
+  // Noticed at the deadline itself: no RPC is needed to see it pass.
+  EXPECT_GE(noticed, ka->deadline());
+  EXPECT_LE(noticed - ka->deadline(), absl::Milliseconds(100));
+  // Whatever arrives after the thaw does not bring it back.
+  EXPECT_EQ(ka->WaitLost(MonoNow() + absl::Milliseconds(500)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(KeepAliveTest, SurvivesAnEtcdRestartShorterThanTheTtl) {
+  absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
+      test::EtcdServer::Start();
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  std::unique_ptr<Connection> conn = MustDial(**etcd);
+  ASSERT_NE(conn, nullptr);
+  absl::StatusOr<LeaseGrant> g =
+      Leases(conn.get()).Grant(absl::Seconds(10), Soon());
+  ASSERT_TRUE(g.ok());
+  std::unique_ptr<KeepAlive> ka = KeepAlive::Start(conn.get(), *g);
+  ASSERT_TRUE(test::PollUntil([&] { return ka->answers() >= 1; }, Soon()).ok());
+
+  ASSERT_TRUE((*etcd)->Restart().ok());
+  const int64_t before = ka->answers();
+  // A new stream is opened and answered well before the deadline.
+  ASSERT_TRUE(test::PollUntil([&] { return ka->answers() > before; },
+                              absl::Now() + absl::Seconds(8))
+                  .ok());
+  EXPECT_TRUE(ka->status().ok()) << ka->status();
+  absl::StatusOr<LeaseInfo> info =
+      Leases(conn.get()).TimeToLive(g->id, false, Soon());
+  EXPECT_TRUE(info.ok()) << info.status();
+}
+
+}  // namespace
+}  // namespace conch::etcd

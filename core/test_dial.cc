@@ -1,0 +1,22 @@
+#include "core/test_dial.h"
+
+#include <utility>
+
+#include "core/endpoint.h"
+
+namespace conch::etcd {
+
+absl::StatusOr<std::unique_ptr<Connection>> DialTestServer(
+    const test::EtcdServer& server, ConnectionOptions base) {
+  absl::StatusOr<Endpoint> ep = ParseEndpoint(server.client_url());
+  if (!ep.ok()) return ep.status();
+  base.endpoints = {*ep};
+  if (server.tls()) {
+    base.ca_file = server.ca_file();
+    base.cert_file = server.client_cert_file();
+    base.key_file = server.client_key_file();
+  }
+  return Connection::Dial(std::move(base));
+}
+
+}  // namespace conch::etcd

@@ -1,0 +1,250 @@
+// Integration tests of WatchStream/Watcher against a real etcd: delivery,
+// many watchers on one stream, history, cancel, resume across an etcd
+// restart (nothing lost, nothing duplicated) and compaction.
+#include "core/watch.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/etcd_status.h"
+#include "core/kv.h"
+#include "core/test_dial.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/etcd_env.h"
+
+namespace conch::etcd {
+namespace {
+
+using ::testing::ElementsAre;
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
+
+// Collects events until `n` arrived or the deadline passed.
+std::vector<Event> Collect(Watcher& w, size_t n, absl::Time deadline) {
+  std::vector<Event> out;
+  while (out.size() < n) {
+    absl::StatusOr<WatchBatch> b = w.Next(deadline);
+    if (!b.ok()) break;
+    for (Event& e : b->events) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::string> Describe(const std::vector<Event>& events,
+                                  const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const Event& e : events) {
+    out.push_back(absl::StrCat(e.type == Event::Type::kPut ? "put " : "del ",
+                               e.kv.key.substr(prefix.size()), "=",
+                               e.kv.value));
+  }
+  return out;
+}
+
+class WatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Connection>> conn =
+        DialTestServer(test::SharedEtcd());
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    conn_ = *std::move(conn);
+    stream_ = std::make_unique<WatchStream>(conn_.get());
+    kv_ = std::make_unique<Kv>(conn_.get());
+    p_ = test::UniquePrefix();
+  }
+  void TearDown() override { stream_.reset(); }
+
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<WatchStream> stream_;
+  std::unique_ptr<Kv> kv_;
+  std::string p_;
+};
+
+TEST_F(WatchTest, DeliversPutsAndDeletesInRevisionOrder) {
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch(p_, {.prefix = true, .prev_kv = true}, Soon());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE(kv_->Put(p_ + "a", "1", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Put(p_ + "b", "2", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Put(p_ + "a", "3", {}, Soon()).ok());
+  absl::StatusOr<DeleteResult> del = kv_->Delete(p_ + "a", {}, Soon());
+  ASSERT_TRUE(del.ok());
+  ASSERT_TRUE(
+      kv_->Put(p_.substr(0, p_.size() - 1) + "x", "outside", {}, Soon()).ok());
+
+  std::vector<Event> events = Collect(**w, 4, Soon());
+  EXPECT_THAT(Describe(events, p_),
+              ElementsAre("put a=1", "put b=2", "put a=3", "del a="));
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_GT(events[i].kv.mod_revision, events[i - 1].kv.mod_revision);
+  }
+  EXPECT_EQ(events[3].kv.mod_revision, del->revision);
+  ASSERT_TRUE(events[2].prev_kv.has_value());
+  EXPECT_EQ(events[2].prev_kv->value, "1");
+  EXPECT_EQ((*w)->next_revision(), del->revision + 1);
+  // Nothing else arrives (the key outside the prefix is not ours).
+  EXPECT_EQ((*w)->Next(absl::Now() + absl::Milliseconds(200)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(WatchTest, ManyWatchersShareOneStreamAndSeeOnlyTheirKeys) {
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::unique_ptr<Watcher>> w =
+        stream_->Watch(absl::StrCat(p_, "k", i), {}, Soon());
+    ASSERT_TRUE(w.ok()) << w.status();
+    watchers.push_back(*std::move(w));
+  }
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        kv_->Put(absl::StrCat(p_, "k", i), absl::StrCat(i), {}, Soon()).ok());
+  }
+  for (int i = 0; i < 20; ++i) {
+    std::vector<Event> events = Collect(*watchers[i], 1, Soon());
+    ASSERT_EQ(events.size(), 1u) << i;
+    EXPECT_EQ(events[0].kv.value, absl::StrCat(i));
+  }
+  EXPECT_EQ(stream_->reconnects(), 0);
+}
+
+TEST_F(WatchTest, StartRevisionReplaysHistory) {
+  absl::StatusOr<PutResult> first = kv_->Put(p_ + "h", "1", {}, Soon());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(kv_->Put(p_ + "h", "2", {}, Soon()).ok());
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch(p_ + "h", {.start_revision = first->revision}, Soon());
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_THAT(Describe(Collect(**w, 2, Soon()), p_),
+              ElementsAre("put h=1", "put h=2"));
+}
+
+TEST_F(WatchTest, FiltersDropPutsOrDeletes) {
+  absl::StatusOr<std::unique_ptr<Watcher>> deletes =
+      stream_->Watch(p_, {.prefix = true, .no_put = true}, Soon());
+  absl::StatusOr<std::unique_ptr<Watcher>> puts =
+      stream_->Watch(p_, {.prefix = true, .no_delete = true}, Soon());
+  ASSERT_TRUE(deletes.ok() && puts.ok());
+  ASSERT_TRUE(kv_->Put(p_ + "f", "1", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Delete(p_ + "f", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Put(p_ + "g", "2", {}, Soon()).ok());
+  EXPECT_THAT(Describe(Collect(**deletes, 1, Soon()), p_),
+              ElementsAre("del f="));
+  EXPECT_THAT(Describe(Collect(**puts, 2, Soon()), p_),
+              ElementsAre("put f=1", "put g=2"));
+}
+
+TEST_F(WatchTest, CancelledWatcherLeavesOthersWorking) {
+  absl::StatusOr<std::unique_ptr<Watcher>> a =
+      stream_->Watch(p_ + "a", {}, Soon());
+  absl::StatusOr<std::unique_ptr<Watcher>> b =
+      stream_->Watch(p_ + "b", {}, Soon());
+  ASSERT_TRUE(a.ok() && b.ok());
+  a->reset();
+  ASSERT_TRUE(kv_->Put(p_ + "a", "1", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Put(p_ + "b", "2", {}, Soon()).ok());
+  EXPECT_THAT(Describe(Collect(**b, 1, Soon()), p_), ElementsAre("put b=2"));
+}
+
+TEST_F(WatchTest, ProgressNotificationsAdvanceTheNextRevision) {
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch(p_ + "quiet", {.progress_notify = true}, Soon());
+  ASSERT_TRUE(w.ok());
+  absl::StatusOr<PutResult> elsewhere = kv_->Put(p_ + "other", "x", {}, Soon());
+  ASSERT_TRUE(elsewhere.ok());
+  stream_->RequestProgress();
+  absl::StatusOr<WatchBatch> b = (*w)->Next(Soon());
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_TRUE(b->progress);
+  EXPECT_TRUE(b->events.empty());
+  EXPECT_GE(b->revision, elsewhere->revision);
+  EXPECT_GT((*w)->next_revision(), elsewhere->revision);
+}
+
+// Uses a private etcd: it is restarted and compacted.
+class WatchPrivateEtcdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
+        test::EtcdServer::Start();
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+    absl::StatusOr<std::unique_ptr<Connection>> conn = DialTestServer(*etcd_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    conn_ = *std::move(conn);
+    stream_ = std::make_unique<WatchStream>(conn_.get());
+    kv_ = std::make_unique<Kv>(conn_.get());
+  }
+  void TearDown() override {
+    stream_.reset();
+    conn_.reset();
+  }
+
+  std::unique_ptr<test::EtcdServer> etcd_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<WatchStream> stream_;
+  std::unique_ptr<Kv> kv_;
+};
+
+TEST_F(WatchPrivateEtcdTest,
+       ResumesAcrossAnEtcdRestartLosingAndRepeatingNothing) {
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch("/r/", {.prefix = true}, Soon());
+  ASSERT_TRUE(w.ok()) << w.status();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(kv_->Put(absl::StrCat("/r/", i), "before", {}, Soon()).ok());
+  }
+  ASSERT_EQ(Collect(**w, 3, Soon()).size(), 3u);
+
+  ASSERT_TRUE(etcd_->Restart().ok());
+  // Written by another client right after the restart, possibly before the
+  // watcher has reconnected: it must still see each exactly once.
+  for (int i = 3; i < 8; ++i) {
+    absl::StatusOr<test::CommandResult> put =
+        etcd_->Etcdctl({"put", absl::StrCat("/r/", i), "after"});
+    ASSERT_TRUE(put.ok() && put->Succeeded());
+  }
+  std::vector<Event> after = Collect(**w, 5, absl::Now() + absl::Seconds(15));
+  EXPECT_THAT(Describe(after, "/r/"),
+              ElementsAre("put 3=after", "put 4=after", "put 5=after",
+                          "put 6=after", "put 7=after"));
+  EXPECT_EQ((*w)->Next(absl::Now() + absl::Milliseconds(300)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(stream_->reconnects(), 1);
+}
+
+TEST_F(WatchPrivateEtcdTest, CompactedStartRevisionIsReported) {
+  absl::StatusOr<PutResult> first = kv_->Put("/c", "1", {}, Soon());
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<PutResult> last = kv_->Put("/c", "2", {}, Soon());
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE(kv_->Compact(last->revision, true, Soon()).ok());
+
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch("/c", {.start_revision = first->revision}, Soon());
+  absl::Status status = w.status();
+  if (w.ok()) status = (*w)->Next(Soon()).status();
+  EXPECT_TRUE(IsCompacted(status)) << status;
+  // Re-watching from the compaction point works.
+  absl::StatusOr<std::unique_ptr<Watcher>> again =
+      stream_->Watch("/c", {.start_revision = last->revision}, Soon());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(Describe(Collect(**again, 1, Soon()), "/"),
+              ElementsAre("put c=2"));
+}
+
+TEST_F(WatchPrivateEtcdTest, WatchFailsByItsDeadlineWhileEtcdIsDown) {
+  ASSERT_TRUE(etcd_->Kill().ok());
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch("/d", {}, start + absl::Milliseconds(500));
+  EXPECT_EQ(w.status().code(), absl::StatusCode::kUnavailable) << w.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+}  // namespace
+}  // namespace conch::etcd

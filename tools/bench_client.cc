@@ -1,0 +1,163 @@
+// bench_client: prints what the etcd client layer and the conch binary cost.
+//
+//   bench_client --endpoints 127.0.0.1:2379 --conch bazel-bin/conch/conch \
+//       [--iterations 200]
+//
+// (1) In-process: one grant → txn (put + range) → revoke cycle, the three
+//     raft writes a lock holder pays, on one Connection. Median/p90/p99.
+// (2) Whole process: `conch --version` (start-up only) and `conch status`
+//     (start-up + dial + one RPC), fork/exec to exit, median/p90.
+// Run it through tools/bench.sh, which starts etcd with its data on tmpfs.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/connection.h"
+#include "core/endpoint.h"
+#include "core/kv.h"
+#include "core/lease.h"
+#include "core/mono_time.h"
+
+namespace {
+
+using conch::MonoNow;
+using conch::MonoTime;
+
+struct Stats {
+  double p50_ms, p90_ms, p99_ms;
+};
+
+Stats Summarize(std::vector<absl::Duration> samples) {
+  std::sort(samples.begin(), samples.end());
+  auto at = [&](double q) {
+    size_t i = static_cast<size_t>(q * (samples.size() - 1));
+    return absl::ToDoubleMilliseconds(samples[i]);
+  };
+  return Stats{at(0.5), at(0.9), at(0.99)};
+}
+
+void Print(const std::string& what, const std::vector<absl::Duration>& s) {
+  Stats st = Summarize(s);
+  std::cout << absl::StrFormat(
+      "%-44s n=%-4d p50=%7.3f ms  p90=%7.3f ms  "
+      "p99=%7.3f ms\n",
+      what, s.size(), st.p50_ms, st.p90_ms, st.p99_ms);
+}
+
+// fork/exec/wait of argv; returns the wall time, or a negative duration on
+// a non-zero exit.
+absl::Duration TimeProcess(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::cout.flush();  // the child must not inherit unflushed output
+  const MonoTime start = MonoNow();
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const absl::Duration took = MonoNow() - start;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -took;
+  return took;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"benchmark of the etcd client layer and the conch binary"};
+  std::string endpoints = "127.0.0.1:2379";
+  std::string conch_path = "bazel-bin/conch/conch";
+  int iterations = 200;
+  app.add_option("--endpoints", endpoints);
+  app.add_option("--conch", conch_path);
+  app.add_option("--iterations", iterations);
+  CLI11_PARSE(app, argc, argv);
+
+  conch::etcd::ConnectionOptions options;
+  absl::StatusOr<std::vector<conch::Endpoint>> eps =
+      conch::ParseEndpoints(endpoints);
+  if (!eps.ok()) {
+    std::cerr << eps.status() << "\n";
+    return 64;
+  }
+  options.endpoints = *eps;
+  absl::StatusOr<std::unique_ptr<conch::etcd::Connection>> conn =
+      conch::etcd::Connection::Dial(options);
+  if (!conn.ok()) {
+    std::cerr << conn.status() << "\n";
+    return 69;
+  }
+  conch::etcd::Kv kv(conn->get());
+  conch::etcd::Leases leases(conn->get());
+
+  std::vector<absl::Duration> cycle, grant_s, txn_s, revoke_s;
+  for (int i = 0; i < iterations + 10; ++i) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    const MonoTime t0 = MonoNow();
+    absl::StatusOr<conch::etcd::LeaseGrant> g =
+        leases.Grant(absl::Seconds(10), deadline);
+    const MonoTime t1 = MonoNow();
+    if (!g.ok()) {
+      std::cerr << g.status() << "\n";
+      return 1;
+    }
+    const std::string key =
+        absl::StrCat("/bench/lock/", conch::etcd::LeaseHex(g->id));
+    conch::etcd::TxnRequest txn;
+    txn.compare = {conch::etcd::Compare::CreateRevision(
+        key, conch::etcd::CompareOp::kEqual, 0)};
+    txn.success = {
+        conch::etcd::TxnOp::Put(key, "holder", {.lease = g->id}),
+        conch::etcd::TxnOp::Get("/bench/lock/", {.prefix = true, .limit = 1})};
+    absl::StatusOr<conch::etcd::TxnResult> r = kv.Txn(txn, deadline);
+    const MonoTime t2 = MonoNow();
+    absl::Status revoked = leases.Revoke(g->id, deadline);
+    const MonoTime t3 = MonoNow();
+    if (!r.ok() || !revoked.ok()) {
+      std::cerr << r.status() << " " << revoked << "\n";
+      return 1;
+    }
+    if (i < 10) continue;  // warm-up
+    grant_s.push_back(t1 - t0);
+    txn_s.push_back(t2 - t1);
+    revoke_s.push_back(t3 - t2);
+    cycle.push_back(t3 - t0);
+  }
+  std::cout << "== in-process client (one Connection, etcd on tmpfs)\n";
+  Print("grant", grant_s);
+  Print("txn (put if absent + range)", txn_s);
+  Print("revoke", revoke_s);
+  Print("cycle grant -> txn -> revoke", cycle);
+
+  std::cout << "== whole process (fork/exec to exit)\n";
+  std::vector<absl::Duration> version, status;
+  const int runs = std::max(20, iterations / 4);
+  for (int i = 0; i < runs; ++i) {
+    absl::Duration v = TimeProcess({conch_path, "--version"});
+    absl::Duration s =
+        TimeProcess({conch_path, "status", "--endpoints", endpoints});
+    if (v < absl::ZeroDuration() || s < absl::ZeroDuration()) {
+      std::cerr << "conch exited non-zero\n";
+      return 1;
+    }
+    version.push_back(v);
+    status.push_back(s);
+  }
+  Print("conch --version", version);
+  Print("conch status", status);
+  return 0;
+}
