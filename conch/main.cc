@@ -7,6 +7,7 @@
 
 #include "CLI/CLI.hpp"
 #include "conch/common_flags.h"
+#include "conch/elect_cmd.h"
 #include "conch/exit_codes.h"
 #include "conch/status_cmd.h"
 #include "conch/version.h"
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
 
   conch::StatusArgs status_args;
   CLI::App* status = conch::SetupStatus(app, &status_args);
+  conch::ElectArgs elect_args;
+  CLI::App* elect = conch::SetupElect(app, &elect_args);
 
   try {
     app.parse(argc, argv);
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   }
 
   if (status->parsed()) return conch::RunStatus(status_args, common);
+  if (elect->parsed()) return conch::RunElect(elect_args, common);
   std::cerr << "conch: no subcommand given (see conch --help)\n";
   return conch::kExitUsage;
 }

@@ -16,7 +16,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Connection* conn,
                                                          absl::Time deadline) {
   absl::StatusOr<LeaseGrant> grant = Leases(conn).Grant(options.ttl, deadline);
   if (!grant.ok()) return grant.status();
-  std::unique_ptr<Session> session(new Session(conn, watches, *grant));
+  std::unique_ptr<Session> session(
+      new Session(conn, watches, *grant, std::move(options.on_event)));
   Session* self = session.get();
   KeepAlive::Listener user = std::move(options.on_deadline);
   session->keepalive_ = KeepAlive::Start(
@@ -29,8 +30,12 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Connection* conn,
 }
 
 Session::Session(Connection* conn, WatchStream* watches,
-                 const LeaseGrant& grant)
-    : conn_(conn), watches_(watches), lease_(grant.id), ttl_(grant.ttl) {}
+                 const LeaseGrant& grant, std::function<void()> on_event)
+    : conn_(conn),
+      watches_(watches),
+      lease_(grant.id),
+      ttl_(grant.ttl),
+      on_event_(std::move(on_event)) {}
 
 Session::~Session() {
   bool closed;
@@ -47,9 +52,12 @@ Session::~Session() {
 }
 
 void Session::Ping() {
-  absl::MutexLock lock(&mu_);
-  pinged_ = true;
-  pinged_cv_.SignalAll();
+  {
+    absl::MutexLock lock(&mu_);
+    pinged_ = true;
+    pinged_cv_.SignalAll();
+  }
+  if (on_event_) on_event_();
 }
 
 void Session::SetLost(absl::Status reason) {

@@ -27,6 +27,7 @@
 #ifndef CONCH_CORE_SESSION_H_
 #define CONCH_CORE_SESSION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ struct SessionOptions {
   // Told about every extension of the local deadline (for the fuse) and
   // about loss reported by etcd; see KeepAlive::Listener.
   KeepAlive::Listener on_deadline;
+  // Called from gRPC threads whenever something the session watches may
+  // have changed (keepalive answer, guarded key event): a hint to re-check
+  // status(). Must not block or call into the session (use a Notifier).
+  std::function<void()> on_event;
 };
 
 class Session {
@@ -89,7 +94,8 @@ class Session {
     std::unique_ptr<Watcher> watcher;
   };
 
-  Session(Connection* conn, WatchStream* watches, const LeaseGrant& grant);
+  Session(Connection* conn, WatchStream* watches, const LeaseGrant& grant,
+          std::function<void()> on_event);
   void Ping() ABSL_LOCKS_EXCLUDED(mu_);
   // Drains guard watchers and the keepalive state; sets lost_.
   absl::Status Poll() ABSL_LOCKS_EXCLUDED(mu_);
@@ -100,6 +106,7 @@ class Session {
   WatchStream* const watches_;  // not owned
   const LeaseId lease_;
   const absl::Duration ttl_;
+  const std::function<void()> on_event_;
   std::unique_ptr<KeepAlive> keepalive_;  // set once in Create
 
   // Only touched by the thread in Poll/Guard (guard_mu_ serializes them).

@@ -1,0 +1,99 @@
+#include "conch/wrapper.h"
+
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "core/records.h"
+
+namespace conch {
+
+records::Holder MakeHolder(etcd::LeaseId lease,
+                           const std::vector<std::string>& argv) {
+  records::Holder h;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  h.set_host(host);
+  h.set_pid(getpid());
+  if (const struct passwd* pw = getpwuid(getuid()); pw != nullptr) {
+    h.set_user(pw->pw_name);
+  }
+  h.set_since(records::FormatRfc3339(absl::Now()));
+  h.set_lease(etcd::LeaseHex(lease));
+  for (const std::string& a : argv) h.add_argv(records::SanitizeUtf8(a));
+  return h;
+}
+
+etcd::KeepAlive::Listener FuseLink::Listener() {
+  return [this](MonoTime deadline, const absl::Status& status) {
+    if (!status.ok()) return;  // the supervisor acts on loss itself
+    absl::MutexLock lock(&mu_);
+    if (fuse_ != nullptr) fuse_->SetDeadline(deadline);
+  };
+}
+
+void FuseLink::Set(const Fuse* fuse) {
+  absl::MutexLock lock(&mu_);
+  fuse_ = fuse;
+}
+
+WaitResult WaitForEvent(SignalSet& signals, const Notifier& wake,
+                        MonoTime until) {
+  while (true) {
+    for (int sig : signals.ReadPending()) {
+      if (sig == SIGCHLD) {
+        int status;
+        while (waitpid(-1, &status, WNOHANG) > 0) {
+        }
+        continue;
+      }
+      if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) {
+        return WaitResult{WaitResult::What::kStop, sig};
+      }
+    }
+    const MonoTime now = MonoNow();
+    if (now >= until) return WaitResult{WaitResult::What::kTimeout, 0};
+    int timeout_ms = 1000;
+    if (until != MonoTime::Infinite()) {
+      timeout_ms = static_cast<int>(
+          std::min<int64_t>(1000, absl::ToInt64Milliseconds(until - now) + 1));
+    }
+    struct pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {wake.fd(), POLLIN, 0}};
+    const int n = poll(fds, 2, timeout_ms);
+    if (n > 0 && (fds[1].revents & POLLIN) != 0) {
+      wake.Drain();
+      return WaitResult{WaitResult::What::kEvent, 0};
+    }
+  }
+}
+
+absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
+                                         etcd::Session& session, FuseLink& link,
+                                         SignalSet& signals,
+                                         const Notifier& wake) {
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(spec.kill_after);
+  if (!fuse.ok()) return fuse.status();
+  ChildSpec child_spec;
+  child_spec.path = spec.path;
+  child_spec.argv = spec.argv;
+  child_spec.env = spec.env;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(child_spec);
+  if (!child.ok()) return child.status();
+  (*fuse)->Arm((*child)->pgid(), session.deadline());
+  link.Set(fuse->get());
+  // A keepalive answer may have come between reading the deadline and
+  // linking the fuse: push the latest once more.
+  (*fuse)->SetDeadline(session.deadline());
+  SupervisorResult result =
+      Supervise(**child, session, signals, wake, {spec.kill_after});
+  link.Set(nullptr);
+  (*fuse)->Disarm();
+  return result;
+}
+
+}  // namespace conch

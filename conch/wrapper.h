@@ -1,0 +1,84 @@
+// The pieces `conch elect` and `conch sema` share once they have decided
+// what to hold: the holder record, waiting while listening to signals, and
+// running the child under the session with the fuse armed.
+//
+// Thread-compatible: everything runs on the main thread, which owns the
+// SignalSet; only FuseLink::Push is called from gRPC threads.
+//
+// Example:
+//   FuseLink link;
+//   SessionOptions so{.on_deadline = link.Listener(), .on_event = ...};
+//   ...
+//   absl::StatusOr<SupervisorResult> r = RunHeld(spec, *session, link, ...);
+#ifndef CONCH_CONCH_WRAPPER_H_
+#define CONCH_CONCH_WRAPPER_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/child.h"
+#include "core/fuse.h"
+#include "core/keepalive.h"
+#include "core/mono_time.h"
+#include "core/notifier.h"
+#include "core/records.pb.h"
+#include "core/session.h"
+#include "core/signals.h"
+#include "core/supervisor.h"
+#include "core/types.h"
+
+namespace conch {
+
+// The holder record of this process: host, pid, user, since = now, lease,
+// argv (sanitized to UTF-8).
+records::Holder MakeHolder(etcd::LeaseId lease,
+                           const std::vector<std::string>& argv);
+
+// Hands keepalive deadlines to the current fuse, if any.
+class FuseLink {
+ public:
+  // For SessionOptions::on_deadline.
+  etcd::KeepAlive::Listener Listener();
+  void Set(const Fuse* fuse) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  absl::Mutex mu_;
+  const Fuse* fuse_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+// Why WaitForEvent returned.
+struct WaitResult {
+  enum class What { kTimeout, kEvent, kStop };
+  What what = What::kTimeout;
+  int signal = 0;  // kStop: the signal that asked us to stop
+};
+
+// Waits until `until`, a Notifier event, or a stop signal (SIGINT, SIGTERM,
+// SIGHUP, SIGQUIT). Reaps exited children (e.g. an old fuse guard);
+// SIGUSR1/SIGUSR2 are ignored while there is no child to forward them to.
+WaitResult WaitForEvent(SignalSet& signals, const Notifier& wake,
+                        MonoTime until);
+
+struct HeldRunSpec {
+  std::string path;
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  // CONCH_*
+  absl::Duration kill_after;
+};
+
+// Starts the fuse, spawns the child, arms the fuse with the session's
+// deadline, supervises until the child is gone, disarms. A child that
+// cannot be executed is returned as an error (NotFound → 127, else 126).
+absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
+                                         etcd::Session& session, FuseLink& link,
+                                         SignalSet& signals,
+                                         const Notifier& wake);
+
+}  // namespace conch
+
+#endif  // CONCH_CONCH_WRAPPER_H_

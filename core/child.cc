@@ -1,0 +1,161 @@
+#include "core/child.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+extern char** environ;
+
+namespace conch {
+namespace {
+
+absl::Status CheckExecutable(const std::string& path, absl::string_view shown) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat(shown, ": command not found"));
+  }
+  if (S_ISDIR(st.st_mode) || access(path.c_str(), X_OK) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(shown, ": permission denied (not executable)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveCommand(absl::string_view command) {
+  if (command.empty()) {
+    return absl::NotFoundError("empty command");
+  }
+  if (command.find('/') != absl::string_view::npos) {
+    const std::string path(command);
+    absl::Status s = CheckExecutable(path, command);
+    if (!s.ok()) return s;
+    return path;
+  }
+  const char* env_path = std::getenv("PATH");
+  const std::string search = env_path != nullptr ? env_path : "/usr/bin:/bin";
+  absl::Status first_denied;
+  for (absl::string_view dir : absl::StrSplit(search, ':')) {
+    const std::string candidate =
+        absl::StrCat(dir.empty() ? "." : dir, "/", command);
+    absl::Status s = CheckExecutable(candidate, command);
+    if (s.ok()) return candidate;
+    if (absl::IsPermissionDenied(s) && first_denied.ok()) first_denied = s;
+  }
+  if (!first_denied.ok()) return first_denied;
+  return absl::NotFoundError(absl::StrCat(command, ": command not found"));
+}
+
+int ExitCodeForCommand(const absl::Status& status) {
+  return absl::IsNotFound(status) ? 127 : 126;
+}
+
+int ExitCodeFromWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 128;
+}
+
+absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
+  // Everything the child needs is prepared before fork: after it, only
+  // async-signal-safe calls are allowed (gRPC threads exist).
+  std::map<std::string, std::string> env_map;
+  for (char** e = environ; *e != nullptr; ++e) {
+    absl::string_view kv(*e);
+    const size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) continue;
+    env_map[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  for (const auto& [k, v] : spec.env) env_map[k] = v;
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env_map)
+    env_strings.push_back(absl::StrCat(k, "=", v));
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = spec.argv;
+  std::vector<char*> argv;
+  for (std::string& a : argv_copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string path = spec.path;
+
+  const bool tty = spec.take_terminal && isatty(STDIN_FILENO) &&
+                   tcgetpgrp(STDIN_FILENO) == getpgrp();
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int err = errno;
+    close(errpipe[0]);
+    close(errpipe[1]);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("fork: ", std::strerror(err)));
+  }
+  if (pid == 0) {
+    close(errpipe[0]);
+    setpgid(0, 0);
+    if (tty) tcsetpgrp(STDIN_FILENO, getpid());  // SIGTTOU is blocked
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the wrapper is already gone
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(path.c_str(), argv.data(), envp.data());
+    const int err = errno;
+    ssize_t ignored = write(errpipe[1], &err, sizeof(err));
+    (void)ignored;
+    _exit(err == ENOENT ? 127 : 126);
+  }
+  close(errpipe[1]);
+  setpgid(pid, pid);  // also in the parent: no race with SignalGroup
+  if (tty) tcsetpgrp(STDIN_FILENO, pid);
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = read(errpipe[0], &child_errno, sizeof(child_errno));
+  } while (n < 0 && errno == EINTR);
+  close(errpipe[0]);
+  std::unique_ptr<Child> child(new Child(pid, tty));
+  if (n == sizeof(child_errno)) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    child->SetExited(status);
+    const std::string what =
+        absl::StrCat(spec.argv.empty() ? path : spec.argv[0], ": ",
+                     std::strerror(child_errno));
+    if (child_errno == ENOENT) return absl::NotFoundError(what);
+    return absl::PermissionDeniedError(what);
+  }
+  return child;
+}
+
+Child::~Child() {
+  if (has_terminal_) tcsetpgrp(STDIN_FILENO, getpgrp());  // SIGTTOU blocked
+}
+
+void Child::SignalGroup(int sig) const { kill(-pid_, sig); }
+
+bool Child::GroupAlive() const { return kill(-pid_, 0) == 0; }
+
+void Child::SetExited(int wait_status) { wait_status_ = wait_status; }
+
+}  // namespace conch

@@ -1,0 +1,128 @@
+#include "core/child.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/files.h"
+#include "testing/poll.h"
+#include "testing/subprocess.h"
+
+namespace conch {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Waits for the child with a deadline; returns its wait status.
+int WaitFor(Child& child, absl::Duration timeout) {
+  int status = 0;
+  const absl::Status s = test::PollUntil(
+      [&] { return waitpid(child.pid(), &status, WNOHANG) == child.pid(); },
+      absl::Now() + timeout);
+  EXPECT_TRUE(s.ok()) << s;
+  return status;
+}
+
+TEST(ResolveCommandTest, FindsCommandsInPath) {
+  absl::StatusOr<std::string> sh = ResolveCommand("sh");
+  ASSERT_TRUE(sh.ok()) << sh.status();
+  EXPECT_EQ(access(sh->c_str(), X_OK), 0);
+  EXPECT_TRUE(ResolveCommand("/bin/sh").ok());
+}
+
+TEST(ResolveCommandTest, MissingIs127AndNotExecutableIs126) {
+  absl::StatusOr<std::string> missing = ResolveCommand("no-such-command-xyz");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(ExitCodeForCommand(missing.status()), 127);
+  EXPECT_THAT(missing.status().message(), HasSubstr("not found"));
+
+  absl::StatusOr<std::string> dir = test::MakeTempDir("child-test");
+  ASSERT_TRUE(dir.ok());
+  const std::string plain = *dir + "/plain.txt";
+  ASSERT_TRUE(test::WriteFile(plain, "not a program").ok());
+  chmod(plain.c_str(), 0644);
+  absl::StatusOr<std::string> denied = ResolveCommand(plain);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(ExitCodeForCommand(denied.status()), 126);
+  absl::StatusOr<std::string> directory = ResolveCommand(*dir);
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(ExitCodeForCommand(directory.status()), 126);
+  test::RemoveTree(*dir).IgnoreError();
+}
+
+TEST(ExitCodeFromWaitStatusTest, ExitCodesAndSignals) {
+  EXPECT_EQ(ExitCodeFromWaitStatus(3 << 8), 3);
+  EXPECT_EQ(ExitCodeFromWaitStatus(SIGTERM), 128 + SIGTERM);
+  EXPECT_EQ(ExitCodeFromWaitStatus(SIGKILL), 137);
+}
+
+TEST(ChildTest, RunsInItsOwnGroupWithTheGivenEnvironment) {
+  absl::StatusOr<std::string> dir = test::MakeTempDir("child-test");
+  ASSERT_TRUE(dir.ok());
+  const std::string out = *dir + "/out";
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {
+      "sh", "-c",
+      absl::StrCat("echo \"$CONCH_REV $(ps -o pgid= -p $$ | tr -d ' ')\" > ",
+                   out, "; exit 3")};
+  spec.env = {{"CONCH_REV", "42"}};
+  spec.take_terminal = false;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  ASSERT_TRUE(child.ok()) << child.status();
+  const int status = WaitFor(**child, absl::Seconds(10));
+  EXPECT_EQ(ExitCodeFromWaitStatus(status), 3);
+  absl::StatusOr<std::string> text = test::ReadFile(out);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, absl::StrCat("42 ", (*child)->pgid(), "\n"));
+  EXPECT_EQ((*child)->pgid(), (*child)->pid());
+  test::RemoveTree(*dir).IgnoreError();
+}
+
+TEST(ChildTest, SignalGroupReachesGrandchildren) {
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  // The grandchild ignores nothing; the shell waits for it.
+  spec.argv = {"sh", "-c", "sleep 300 & wait"};
+  spec.take_terminal = false;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  ASSERT_TRUE(child.ok()) << child.status();
+  Child& c = **child;
+  // Wait until the grandchild exists in the group.
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    absl::StatusOr<test::CommandResult> r = test::RunCommand(
+                        {"pgrep", "-g", absl::StrCat(c.pgid())},
+                        absl::Seconds(5));
+                    return r.ok() &&
+                           std::count(r->out.begin(), r->out.end(), '\n') >= 2;
+                  },
+                  absl::Now() + absl::Seconds(10))
+                  .ok());
+  c.SignalGroup(SIGTERM);
+  WaitFor(c, absl::Seconds(10));
+  EXPECT_TRUE(test::PollUntil([&] { return !c.GroupAlive(); },
+                              absl::Now() + absl::Seconds(10))
+                  .ok());
+}
+
+TEST(ChildTest, ExecFailureIsReportedBySpawn) {
+  ChildSpec spec;
+  spec.path = "/nonexistent/program";
+  spec.argv = {"program"};
+  spec.take_terminal = false;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(ExitCodeForCommand(child.status()), 127);
+}
+
+}  // namespace
+}  // namespace conch

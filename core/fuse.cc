@@ -1,0 +1,171 @@
+#include "core/fuse.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace conch {
+namespace {
+
+enum : int64_t { kArm = 1, kDeadline = 2, kDisarm = 3 };
+
+struct Message {
+  int64_t type;
+  int64_t value;  // pgid for kArm, monotonic ns for kDeadline
+};
+
+int64_t MonoNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// The guard's whole life, after fork(). Async-signal-safe calls only: the
+// wrapper has other threads whose locks may be held at the fork.
+[[noreturn]] void GuardMain(int fd, int64_t kill_after_ns) {
+  setsid();
+  // Stray signals from the terminal or a group kill must not stop it.
+  struct sigaction ign;
+  std::memset(&ign, 0, sizeof(ign));
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ign, nullptr);
+  sigaction(SIGHUP, &ign, nullptr);
+  sigaction(SIGQUIT, &ign, nullptr);
+  sigaction(SIGPIPE, &ign, nullptr);
+  sigaction(SIGUSR1, &ign, nullptr);
+  sigaction(SIGUSR2, &ign, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Keep nothing of the wrapper's but the socket (no etcd sockets, no tty).
+  if (fd != 3) {
+    dup2(fd, 3);
+    fd = 3;
+  }
+  syscall(SYS_close_range, 4U, ~0U, 0U);
+  close(0);
+  close(1);
+  close(2);
+
+  pid_t pgid = 0;
+  int64_t deadline = INT64_MAX;
+  int64_t kill_at = INT64_MAX;  // set once SIGTERM was sent
+  while (true) {
+    const int64_t now = MonoNs();
+    if (pgid > 0 && kill_at == INT64_MAX && now >= deadline) {
+      kill(-pgid, SIGTERM);
+      kill_at = now + kill_after_ns;
+    }
+    if (pgid > 0 && now >= kill_at) {
+      kill(-pgid, SIGKILL);
+      _exit(0);
+    }
+    int64_t wait_ns = INT64_MAX;
+    if (pgid > 0) {
+      wait_ns = (kill_at != INT64_MAX ? kill_at : deadline) - now;
+    }
+    int timeout_ms = -1;
+    if (wait_ns != INT64_MAX) {
+      // Round up so that we wake at or just after the instant.
+      const int64_t ms = (wait_ns + 999999) / 1000000;
+      timeout_ms = ms > 60000 ? 60000 : static_cast<int>(ms < 0 ? 0 : ms);
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    const int ready = poll(&p, 1, timeout_ms);
+    if (ready <= 0) continue;
+    Message m;
+    const ssize_t n = read(fd, &m, sizeof(m));
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+      // The wrapper is gone: nobody is left to account for the child.
+      if (pgid > 0) kill(-pgid, SIGKILL);
+      _exit(0);
+    }
+    if (n != sizeof(m)) continue;
+    switch (m.type) {
+      case kArm:
+        pgid = static_cast<pid_t>(m.value);
+        break;
+      case kDeadline:
+        if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
+        break;
+      case kDisarm:
+        _exit(0);
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Fuse>> Fuse::Start(absl::Duration kill_after) {
+  // A datagram socket pair rather than a pipe: messages keep their
+  // boundaries, and send(MSG_NOSIGNAL) cannot raise SIGPIPE once the guard
+  // has exited.
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return absl::InternalError(
+        absl::StrCat("socketpair: ", std::strerror(errno)));
+  }
+  const int64_t kill_after_ns = absl::ToInt64Nanoseconds(kill_after);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("fork: ", std::strerror(err)));
+  }
+  if (pid == 0) {
+    close(fds[1]);
+    GuardMain(fds[0], kill_after_ns);
+  }
+  close(fds[0]);
+  return std::unique_ptr<Fuse>(new Fuse(pid, fds[1]));
+}
+
+Fuse::~Fuse() {
+  Disarm();
+  close(write_fd_);
+  int status;
+  while (waitpid(guard_pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void Fuse::Send(int64_t type, int64_t value) const {
+  const Message m{type, value};
+  // EPIPE/ECONNREFUSED once the guard is gone: nothing to tell it then.
+  ssize_t ignored = send(write_fd_, &m, sizeof(m), MSG_NOSIGNAL);
+  (void)ignored;
+}
+
+void Fuse::Arm(pid_t pgid, MonoTime deadline) const {
+  Send(kDeadline, deadline.nanos());
+  Send(kArm, pgid);
+}
+
+void Fuse::SetDeadline(MonoTime deadline) const {
+  Send(kDeadline, deadline.nanos());
+}
+
+void Fuse::Disarm() const { Send(kDisarm, 0); }
+
+bool Fuse::GuardAlive() const {
+  // The guard is our child: once it exited (even unreaped) it is gone.
+  int status;
+  if (waitpid(guard_pid_, &status, WNOHANG) == guard_pid_) return false;
+  return kill(guard_pid_, 0) == 0;
+}
+
+}  // namespace conch

@@ -1,0 +1,74 @@
+// Fuse: a guard process that stops the child's process group when the
+// wrapper cannot.
+//
+// The guarantees of the wrapper must not depend on the wrapper being
+// scheduled. Start() forks a tiny guard (no exec, no allocation after the
+// fork: it only polls a pipe, reads the monotonic clock and sends signals)
+// in a session of its own, so that signals aimed at the wrapper's process
+// group do not reach it. The wrapper keeps one end of a socket pair and
+// pushes to it
+//   - Arm(pgid, deadline): the child's group and the lease deadline;
+//   - SetDeadline(deadline): after every keepalive answer;
+//   - Disarm(): the child is gone and the wrapper is about to exit.
+// The guard, on its own:
+//   - when the socket reports EOF (the wrapper died, even by SIGKILL: the
+//     kernel closes its descriptors) → SIGKILL to the group at once;
+//   - when the armed deadline passes (wrapper frozen by SIGSTOP, starved,
+//     paused) → SIGTERM to the group, SIGKILL after `kill_after`;
+//   then it exits. After Disarm it exits without signalling.
+//
+// With the fuse, a cooperative child is stopped at the local lease
+// deadline, which comes no later than the server's expiry: before anyone
+// else can be handed the lease's place.
+//
+// Ownership: the Fuse owns the guard process and the socket; the destructor
+// disarms and reaps it. Thread-safe (each message is one datagram).
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(kill_after);
+//   ... spawn the child ...
+//   (*fuse)->Arm(child->pgid(), session->deadline());
+//   // from the keepalive listener:
+//   (*fuse)->SetDeadline(new_deadline);
+#ifndef CONCH_CORE_FUSE_H_
+#define CONCH_CORE_FUSE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/mono_time.h"
+
+namespace conch {
+
+class Fuse {
+ public:
+  static absl::StatusOr<std::unique_ptr<Fuse>> Start(absl::Duration kill_after);
+
+  Fuse(const Fuse&) = delete;
+  Fuse& operator=(const Fuse&) = delete;
+  ~Fuse();
+
+  pid_t guard_pid() const { return guard_pid_; }
+
+  void Arm(pid_t pgid, MonoTime deadline) const;
+  void SetDeadline(MonoTime deadline) const;
+  void Disarm() const;
+  // Whether the guard process is still running (it exits once it fired).
+  bool GuardAlive() const;
+
+ private:
+  Fuse(pid_t guard_pid, int write_fd)
+      : guard_pid_(guard_pid), write_fd_(write_fd) {}
+  void Send(int64_t type, int64_t value) const;
+
+  const pid_t guard_pid_;
+  const int write_fd_;
+};
+
+}  // namespace conch
+
+#endif  // CONCH_CORE_FUSE_H_

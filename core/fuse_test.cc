@@ -1,0 +1,94 @@
+// The fuse stops a child's process group on its own: at the deadline
+// (SIGTERM, then SIGKILL after the grace) — here without any wrapper loop.
+// Wrapper death (SIGKILL) is covered end to end by the elect tests.
+#include "core/fuse.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "absl/time/clock.h"
+#include "core/child.h"
+#include "gtest/gtest.h"
+#include "testing/poll.h"
+
+namespace conch {
+namespace {
+
+std::unique_ptr<Child> SpawnShell(const std::string& script) {
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c", script};
+  spec.take_terminal = false;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  EXPECT_TRUE(child.ok()) << child.status();
+  return child.ok() ? *std::move(child) : nullptr;
+}
+
+// Polls until the child exits; returns its wait status or -1.
+int WaitExit(Child& c, absl::Time deadline) {
+  int status = -1;
+  test::PollUntil([&] { return waitpid(c.pid(), &status, WNOHANG) == c.pid(); },
+                  deadline)
+      .IgnoreError();
+  return status;
+}
+
+TEST(FuseTest, TerminatesTheGroupAtTheDeadline) {
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(5));
+  ASSERT_TRUE(fuse.ok()) << fuse.status();
+  std::unique_ptr<Child> child = SpawnShell("sleep 300");
+  ASSERT_NE(child, nullptr);
+  const MonoTime deadline = MonoNow() + absl::Milliseconds(300);
+  (*fuse)->Arm(child->pgid(), deadline);
+  const int status = WaitExit(*child, absl::Now() + absl::Seconds(3));
+  const MonoTime ended = MonoNow();
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_GE(ended, deadline);
+  EXPECT_LE(ended - deadline, absl::Milliseconds(200));
+}
+
+TEST(FuseTest, KillsAChildThatIgnoresSigtermAfterTheGrace) {
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse =
+      Fuse::Start(absl::Milliseconds(400));
+  ASSERT_TRUE(fuse.ok());
+  std::unique_ptr<Child> child =
+      SpawnShell("trap '' TERM; while :; do sleep 0.05; done");
+  ASSERT_NE(child, nullptr);
+  const MonoTime deadline = MonoNow() + absl::Milliseconds(200);
+  (*fuse)->Arm(child->pgid(), deadline);
+  const int status = WaitExit(*child, absl::Now() + absl::Seconds(5));
+  const MonoTime ended = MonoNow();
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_GE(ended - deadline, absl::Milliseconds(400));
+  EXPECT_LE(ended - deadline, absl::Milliseconds(800));
+}
+
+TEST(FuseTest, PushedDeadlinesKeepTheChildAlive) {
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(1));
+  ASSERT_TRUE(fuse.ok());
+  std::unique_ptr<Child> child = SpawnShell("sleep 300");
+  ASSERT_NE(child, nullptr);
+  (*fuse)->Arm(child->pgid(), MonoNow() + absl::Milliseconds(200));
+  // Keep extending, like keepalive answers would, for well past 200 ms.
+  const MonoTime until = MonoNow() + absl::Milliseconds(800);
+  while (MonoNow() < until) {
+    (*fuse)->SetDeadline(MonoNow() + absl::Milliseconds(200));
+    int status;
+    ASSERT_EQ(waitpid(child->pid(), &status, WNOHANG), 0) << "child died";
+    absl::SleepFor(absl::Milliseconds(50));  // the keepalive cadence
+  }
+  // Disarmed, the guard exits and leaves the child alone.
+  (*fuse)->Disarm();
+  ASSERT_TRUE(test::PollUntil([&] { return !(*fuse)->GuardAlive(); },
+                              absl::Now() + absl::Seconds(5))
+                  .ok());
+  int status;
+  EXPECT_EQ(waitpid(child->pid(), &status, WNOHANG), 0);
+  child->SignalGroup(SIGKILL);
+  WaitExit(*child, absl::Now() + absl::Seconds(5));
+}
+
+}  // namespace
+}  // namespace conch

@@ -1,0 +1,63 @@
+// Supervise: runs a spawned child for as long as its session holds, and
+// decides what the wrapper exits with.
+//
+// The loop (one thread, poll(2) on the signalfd and a Notifier):
+//   - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 sent to conch are
+//     forwarded to the child's process group;
+//   - children are reaped (the wrapper is a child subreaper, so orphaned
+//     grandchildren are reaped too);
+//   - the session is re-checked on every wake-up and at its local deadline.
+//     On loss: SIGTERM to the group, SIGKILL after `kill_after`, wait for
+//     the child, result kLeaseLost (exit 70);
+//   - when the child exits on its own: any process left in its group gets
+//     SIGTERM (SIGKILL after `kill_after`) — the whole group is the holder
+//     and must be gone before the lease is released — and the result is
+//     the child's exit code (128+S for a signal).
+// The caller then closes the session (revokes the lease) for a handover.
+//
+// Thread-compatible: call from the thread that owns the SignalSet.
+//
+// Example:
+//   SupervisorResult r = Supervise(*child, *session, *signals, wake,
+//                                  {.kill_after = absl::Seconds(5)});
+//   session->Close(absl::Now() + absl::Seconds(2));
+//   return r.exit_code;
+#ifndef CONCH_CORE_SUPERVISOR_H_
+#define CONCH_CORE_SUPERVISOR_H_
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/child.h"
+#include "core/notifier.h"
+#include "core/session.h"
+#include "core/signals.h"
+
+namespace conch {
+
+struct SupervisorOptions {
+  absl::Duration kill_after = absl::Seconds(5);
+};
+
+struct SupervisorResult {
+  enum class Reason { kChildExited, kLeaseLost };
+  Reason reason = Reason::kChildExited;
+  // The child's exit code (128+S when killed by signal S).
+  int exit_code = 0;
+  // Why the session was lost (kLeaseLost only).
+  absl::Status loss;
+  // The last stop request (SIGINT, SIGTERM, SIGHUP, SIGQUIT) forwarded to
+  // the child, or 0: a restart policy must not restart after one.
+  int stop_signal = 0;
+};
+
+// Makes the calling process a child subreaper, so that the grandchildren
+// of a child that exits are reparented here and reaped by Supervise.
+void BecomeSubreaper();
+
+SupervisorResult Supervise(Child& child, etcd::Session& session,
+                           SignalSet& signals, const Notifier& wake,
+                           const SupervisorOptions& options);
+
+}  // namespace conch
+
+#endif  // CONCH_CORE_SUPERVISOR_H_
