@@ -3,9 +3,15 @@
 // (including re-authentication when the token expires).
 #include "core/connection.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/kv.h"
 #include "core/maintenance.h"
@@ -13,6 +19,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/etcd_env.h"
+#include "testing/files.h"
+#include "testing/poll.h"
+#include "testing/subprocess.h"
 
 namespace conch::etcd {
 namespace {
@@ -85,6 +94,65 @@ TEST(ConnectionTest, ReadsMoveToTheNextEndpointWhenTheCurrentOneDies) {
   EXPECT_EQ(s->endpoint, test::SharedEtcd().client_url());
   EXPECT_EQ((*conn)->current_endpoint().original,
             test::SharedEtcd().client_url());
+}
+
+// A free loopback TCP port (bound and released; etcd binds it right after).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<struct sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(ConnectionTest, UnixSocketEndpoint) {
+  // etcd 3.4 names a unix listener after the URL's host:port, in its
+  // working directory: unix://localhost:N is the file "<cwd>/localhost:N".
+  // A short path: unix socket paths are limited to 107 bytes.
+  absl::StatusOr<std::string> dir =
+      test::MakeTempDir("conch-unix", /*prefer_shm=*/true);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string sock = absl::StrCat("localhost:", FreePort());
+  const std::string peer = absl::StrCat("http://127.0.0.1:", FreePort());
+  test::SubprocessOptions o;
+  o.argv = {"sh", "-c",
+            absl::StrCat("cd ", *dir, " && exec etcd --data-dir ", *dir,
+                         "/data --listen-client-urls unix://", sock,
+                         " --advertise-client-urls unix://", sock,
+                         " --listen-peer-urls ", peer,
+                         " --initial-advertise-peer-urls ", peer,
+                         " --initial-cluster default=", peer,
+                         " --heartbeat-interval 20 --election-timeout 200")};
+  o.stdout_path = *dir + "/etcd.log";
+  o.stderr_path = *dir + "/etcd.log";
+  absl::StatusOr<std::unique_ptr<test::Subprocess>> etcd =
+      test::Subprocess::Start(o);
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+
+  ConnectionOptions c;
+  c.endpoints = {MustParse(absl::StrCat("unix://", *dir, "/", sock))};
+  c.dial_timeout = absl::Seconds(20);
+  absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Dial(c);
+  ASSERT_TRUE(conn.ok()) << conn.status() << "\n"
+                         << test::ReadFile(*dir + "/etcd.log").value_or("");
+  // Right after start etcd may still be electing itself.
+  absl::StatusOr<MemberStatus> s = absl::UnavailableError("not asked yet");
+  test::PollUntilOk(
+      [&] {
+        s = Maintenance(conn->get()).Status(Soon());
+        return s.status();
+      },
+      absl::Now() + absl::Seconds(20))
+      .IgnoreError();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->version, "3.4.23");
+  conn->reset();
+  etcd->reset();
+  test::RemoveTree(*dir).IgnoreError();
 }
 
 TEST(ConnectionTest, BadTlsFilesAreInvalidArgument) {

@@ -237,6 +237,40 @@ TEST_F(WatchPrivateEtcdTest, CompactedStartRevisionIsReported) {
               ElementsAre("put c=2"));
 }
 
+TEST(WatchFragmentTest, FragmentedResponsesAreMergedIntoOneBatch) {
+  // With --max-request-bytes 1 MiB, deleting two 600 KB keys with prev_kv
+  // makes a 1.2 MB watch response, which etcd sends in fragments.
+  test::EtcdServerOptions options;
+  options.extra_flags = {"--max-request-bytes=1048576"};
+  absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
+      test::EtcdServer::Start(options);
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  absl::StatusOr<std::unique_ptr<Connection>> conn = DialTestServer(**etcd);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  Kv kv(conn->get());
+  const std::string big_a(600 * 1024, 'a');
+  const std::string big_b(600 * 1024, 'b');
+  ASSERT_TRUE(kv.Put("/f/a", big_a, {}, Soon()).ok());
+  ASSERT_TRUE(kv.Put("/f/b", big_b, {}, Soon()).ok());
+  {
+    WatchStream stream(conn->get());
+    absl::StatusOr<std::unique_ptr<Watcher>> w =
+        stream.Watch("/f/", {.prefix = true, .prev_kv = true}, Soon());
+    ASSERT_TRUE(w.ok()) << w.status();
+    absl::StatusOr<DeleteResult> del =
+        kv.Delete("/f/", {.prefix = true}, Soon());
+    ASSERT_TRUE(del.ok()) << del.status();
+    ASSERT_EQ(del->deleted, 2);
+    absl::StatusOr<WatchBatch> batch = (*w)->Next(Soon());
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_EQ(batch->events.size(), 2u);  // one batch: the fragments merged
+    ASSERT_TRUE(batch->events[0].prev_kv.has_value());
+    ASSERT_TRUE(batch->events[1].prev_kv.has_value());
+    EXPECT_EQ(batch->events[0].prev_kv->value, big_a);
+    EXPECT_EQ(batch->events[1].prev_kv->value, big_b);
+  }
+}
+
 TEST_F(WatchPrivateEtcdTest, WatchFailsByItsDeadlineWhileEtcdIsDown) {
   ASSERT_TRUE(etcd_->Kill().ok());
   const absl::Time start = absl::Now();

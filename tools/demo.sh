@@ -34,6 +34,7 @@ CONCH_STEPS=(
   status
   status_json
   status_unreachable
+  elect
 )
 
 SKIP_BUILD="${CONCH_DEMO_SKIP_BUILD:-0}"
@@ -98,6 +99,27 @@ step_status() {
 
 step_status_json() {
   show conch status --endpoints "$ETCD_ENDPOINT" --json
+}
+
+# Two candidates for one office: A leads for two seconds, B waits and takes
+# over the moment A's child exits (a lease revoke, not a TTL).
+step_elect() {
+  local ep="$ETCD_ENDPOINT"
+  conch_log "candidate A campaigns for office 'demo' and runs for 2 s"
+  conch elect demo --endpoints "$ep" -- sh -c \
+    'echo "[A] I lead office $CONCH_NAME with fencing token CONCH_REV=$CONCH_REV"; sleep 2; echo "[A] done"' &
+  local a=$!
+  local deadline=$((SECONDS + 10))
+  until conch elect demo --who --endpoints "$ep" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || conch_die "A never became leader"
+    sleep 0.1
+  done
+  show conch elect demo --who --endpoints "$ep"
+  conch_log "candidate B queues behind A, then runs when A is done"
+  show conch elect demo --endpoints "$ep" -- sh -c \
+    'echo "[B] I lead office $CONCH_NAME with fencing token CONCH_REV=$CONCH_REV"'
+  wait "$a"
+  show conch elect demo --who --endpoints "$ep"
 }
 
 # Nothing listens on a fresh free port: conch gives up after --dial-timeout
