@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "conch/campaign.h"
 #include "conch/common_flags.h"
 
 namespace CLI {
@@ -23,13 +24,9 @@ namespace conch {
 
 struct ElectArgs {
   std::string name;
-  std::vector<std::string> command;
   bool who = false;
   bool watch = false;
-  bool nonblock = false;
-  std::string timeout;  // empty: wait forever
-  bool restart = false;
-  std::string restart_reset = "60s";
+  CampaignFlags run;  // the command and how to acquire
 };
 
 CLI::App* SetupElect(CLI::App& root, ElectArgs* args);

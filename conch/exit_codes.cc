@@ -1,5 +1,7 @@
 #include "conch/exit_codes.h"
 
+#include <iostream>
+
 namespace conch {
 
 int ExitCodeFor(const absl::Status& status) {
@@ -15,6 +17,11 @@ int ExitCodeFor(const absl::Status& status) {
     default:
       return kExitUnavailable;
   }
+}
+
+int ReportFailure(const absl::Status& status) {
+  std::cerr << "conch: " << status.message() << "\n";
+  return ExitCodeFor(status);
 }
 
 }  // namespace conch

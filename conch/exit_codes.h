@@ -28,6 +28,10 @@ inline constexpr int kExitNotFound = 127;
 //   anything else (Unavailable, Deadline) → 69 (etcd unreachable)
 int ExitCodeFor(const absl::Status& status);
 
+// Prints "conch: <message>" on stderr (one line) and returns
+// ExitCodeFor(status).
+int ReportFailure(const absl::Status& status);
+
 }  // namespace conch
 
 #endif  // CONCH_CONCH_EXIT_CODES_H_

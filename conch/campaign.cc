@@ -1,0 +1,267 @@
+#include "conch/campaign.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/exit_codes.h"
+#include "conch/wrapper.h"
+#include "core/backoff.h"
+#include "core/child.h"
+#include "core/duration.h"
+#include "core/etcd_status.h"
+#include "core/log.h"
+#include "core/mono_time.h"
+#include "core/notifier.h"
+#include "core/supervisor.h"
+
+namespace conch {
+namespace {
+
+int Fail(const absl::Status& status) { return ReportFailure(status); }
+
+struct CampaignSpec {
+  std::vector<std::string> command;  // argv of the child
+  std::string path;                  // resolved argv[0]
+  bool nonblock = false;
+  std::optional<absl::Duration> timeout;
+  bool restart = false;
+  absl::Duration restart_reset = absl::Seconds(60);
+};
+
+absl::Time CallDeadline(const CommonOptions& o) {
+  return absl::Now() + o.connection.dial_timeout;
+}
+
+// Everything a campaign needs, alive for the whole run.
+struct Campaign {
+  const CampaignSpec& args;
+  const CommonOptions& o;
+  const AcquirerFactory& factory;
+  SignalSet& signals;
+  etcd::Connection& conn;
+  etcd::WatchStream& watches;
+  Notifier wake;
+  FuseLink fuse_link;
+  bool acquired_once = false;  // with --restart, later outages are waited out
+};
+
+// Runs the child (again and again with --restart) while it is held. Returns the
+// process exit code, or nullopt to campaign again.
+std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
+  BackoffPolicy policy;
+  policy.reset_after = c.args.restart_reset;
+  Backoff backoff(policy,
+                  static_cast<uint64_t>(getpid()) ^
+                      static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  while (true) {
+    HeldRunSpec spec;
+    spec.path = c.args.path;
+    spec.argv = c.args.command;
+    spec.kill_after = c.o.kill_after;
+    spec.env = held.Env();
+    spec.env.emplace_back("CONCH_LEASE", etcd::LeaseHex(session.lease()));
+    Log(LogLevel::kInfo, absl::StrCat("holding ", held.Describe()));
+    const MonoTime started = MonoNow();
+    absl::StatusOr<SupervisorResult> r =
+        RunHeld(spec, session, c.fuse_link, c.signals, c.wake);
+    if (!r.ok()) {
+      session.Close(CallDeadline(c.o)).IgnoreError();
+      std::cerr << "conch: " << r.status().message() << "\n";
+      return ExitCodeForCommand(r.status());
+    }
+    if (r->reason == SupervisorResult::Reason::kLeaseLost) {
+      std::cerr << "conch: lease lost while the child ran ("
+                << r->loss.message() << "); the child was stopped\n";
+      session.Close(CallDeadline(c.o)).IgnoreError();
+      if (c.args.restart) return std::nullopt;  // campaign again
+      return kExitSoftware;
+    }
+    if (!c.args.restart || r->stop_signal != 0) {
+      // Revoke: one raft write deletes our key, the next candidate wakes.
+      // (After a stop signal was forwarded, --restart does not restart.)
+      session.Close(CallDeadline(c.o)).IgnoreError();
+      return r->exit_code;
+    }
+    backoff.RecordRun(MonoNow() - started);
+    const absl::Duration delay = backoff.Next();
+    Log(LogLevel::kInfo,
+        absl::StrCat("child exited with ", r->exit_code, "; restarting in ",
+                     absl::FormatDuration(delay)));
+    // Keep holding while waiting; stop on a signal or on loss.
+    const MonoTime until = MonoNow() + delay;
+    while (MonoNow() < until) {
+      WaitResult w = WaitForEvent(c.signals, c.wake, until);
+      if (w.what == WaitResult::What::kStop) {
+        session.Close(CallDeadline(c.o)).IgnoreError();
+        return 128 + w.signal;
+      }
+      if (!session.status().ok()) {
+        session.Close(CallDeadline(c.o)).IgnoreError();
+        return std::nullopt;  // campaign again
+      }
+    }
+  }
+}
+
+// One campaign: a session, a key, the wait, then Hold. Returns the exit
+// code, or nullopt to start over (with --restart after a loss).
+std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
+  etcd::SessionOptions so;
+  so.ttl = c.o.ttl;
+  so.on_deadline = c.fuse_link.Listener();
+  so.on_event = [&c] { c.wake.Notify(); };
+  absl::StatusOr<std::unique_ptr<etcd::Session>> session =
+      etcd::Session::Create(&c.conn, &c.watches, so, CallDeadline(c.o));
+  if (!session.ok()) {
+    if (c.acquired_once && (absl::IsUnavailable(session.status()) ||
+                            absl::IsDeadlineExceeded(session.status()))) {
+      return std::nullopt;  // --restart: wait for etcd to come back
+    }
+    return Fail(session.status());
+  }
+  std::unique_ptr<Acquirer> acquirer = c.factory(c.conn, c.watches, **session);
+  Acquirer& recipe = *acquirer;
+  absl::StatusOr<bool> leading = recipe.Enter(CallDeadline(c.o));
+  if (!leading.ok()) {
+    (*session)->Close(CallDeadline(c.o)).IgnoreError();
+    if (c.acquired_once && absl::IsUnavailable(leading.status())) {
+      return std::nullopt;
+    }
+    return Fail(leading.status());
+  }
+  if (!*leading && c.args.nonblock) {
+    (*session)->Close(CallDeadline(c.o)).IgnoreError();
+    std::cerr << "conch: " << recipe.Describe() << " is held (--nonblock)\n";
+    return kExitTempFail;
+  }
+  while (!*leading) {
+    WaitResult w = WaitForEvent(c.signals, c.wake, give_up);
+    if (w.what == WaitResult::What::kStop) {
+      recipe.Leave(CallDeadline(c.o)).IgnoreError();
+      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      return 128 + w.signal;
+    }
+    if (w.what == WaitResult::What::kTimeout && MonoNow() >= give_up) {
+      recipe.Leave(CallDeadline(c.o)).IgnoreError();
+      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      std::cerr << "conch: " << recipe.Describe()
+                << " not acquired within --timeout\n";
+      return kExitTempFail;
+    }
+    absl::Status lost = (*session)->status();
+    if (!lost.ok()) {
+      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      if (c.args.restart) return std::nullopt;
+      std::cerr << "conch: lost the session while waiting: " << lost.message()
+                << "\n";
+      return kExitUnavailable;
+    }
+    leading = recipe.Check([&c] { c.wake.Notify(); }, CallDeadline(c.o));
+    if (!leading.ok()) {
+      if (absl::IsUnavailable(leading.status()) ||
+          absl::IsDeadlineExceeded(leading.status())) {
+        leading = false;  // etcd hiccup: keep waiting, the session decides
+        continue;
+      }
+      if (etcd::IsLeaseNotFound(leading.status())) {
+        (*session)->Close(CallDeadline(c.o)).IgnoreError();
+        if (c.args.restart) return std::nullopt;
+        return Fail(absl::UnavailableError(leading.status().message()));
+      }
+      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      return Fail(leading.status());
+    }
+  }
+  c.acquired_once = true;
+  return Hold(c, **session, recipe);
+}
+
+int RunCampaigns(const CampaignSpec& spec, const CommonOptions& options,
+                 SignalSet& signals, etcd::Connection& conn,
+                 etcd::WatchStream& watches, const AcquirerFactory& factory) {
+  Campaign c{spec, options, factory, signals, conn, watches};
+  const MonoTime give_up = spec.timeout.has_value() ? MonoNow() + *spec.timeout
+                                                    : MonoTime::Infinite();
+  BackoffPolicy policy;
+  Backoff retry(policy, static_cast<uint64_t>(getpid()));
+  while (true) {
+    std::optional<int> code = RunCampaign(c, give_up);
+    if (code.has_value()) return *code;
+    // --restart after a loss: campaign again once etcd answers.
+    const absl::Duration delay = retry.Next();
+    Log(LogLevel::kWarn,
+        absl::StrCat("campaigning again in ", absl::FormatDuration(delay)));
+    WaitResult w = WaitForEvent(c.signals, c.wake, MonoNow() + delay);
+    if (w.what == WaitResult::What::kStop) return 128 + w.signal;
+  }
+}
+
+}  // namespace
+
+void AddCampaignFlags(CLI::App& sub, CampaignFlags* f,
+                      const std::string& what) {
+  sub.add_option("command", f->command, "the command, after --");
+  sub.add_flag("--nonblock", f->nonblock,
+               absl::StrCat("exit 75 at once if ", what, " is not free"));
+  sub.add_option("--timeout", f->timeout,
+                 absl::StrCat("exit 75 if ", what,
+                              " is not acquired within this duration"));
+  sub.add_flag("--restart", f->restart,
+               absl::StrCat("restart the child (with backoff) while holding ",
+                            what, "; after a lost lease, acquire it again"));
+  sub.add_option("--restart-reset", f->restart_reset,
+                 "with --restart: a child that ran this long resets the "
+                 "backoff (default 60s)");
+}
+
+int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
+                       const AcquirerFactory& factory) {
+  if (flags.command.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "nothing to run: give the command after --"));
+  }
+  CampaignSpec spec;
+  spec.command = flags.command;
+  spec.nonblock = flags.nonblock;
+  spec.restart = flags.restart;
+  if (!flags.timeout.empty()) {
+    absl::StatusOr<absl::Duration> t =
+        ParseDuration("--timeout", flags.timeout);
+    if (!t.ok()) return Fail(t.status());
+    spec.timeout = *t;
+  }
+  if (spec.nonblock && spec.timeout.has_value()) {
+    return Fail(absl::InvalidArgumentError(
+        "--nonblock and --timeout exclude each other"));
+  }
+  absl::StatusOr<absl::Duration> reset =
+      ParsePositiveDuration("--restart-reset", flags.restart_reset);
+  if (!reset.ok()) return Fail(reset.status());
+  spec.restart_reset = *reset;
+  // 126/127 before anything is acquired.
+  absl::StatusOr<std::string> path = ResolveCommand(flags.command[0]);
+  if (!path.ok()) {
+    std::cerr << "conch: " << path.status().message() << "\n";
+    return ExitCodeForCommand(path.status());
+  }
+  spec.path = *path;
+
+  // Before any thread exists (gRPC starts its own): signals go to the fd.
+  absl::StatusOr<std::unique_ptr<SignalSet>> signals =
+      SignalSet::Install(SignalSet::WrapperSignals());
+  if (!signals.ok()) return Fail(signals.status());
+  BecomeSubreaper();
+  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+      etcd::Connection::Dial(options.connection);
+  if (!conn.ok()) return Fail(conn.status());
+  etcd::WatchStream watches(conn->get());
+  return RunCampaigns(spec, options, **signals, **conn, watches, factory);
+}
+
+}  // namespace conch

@@ -1,0 +1,86 @@
+// The acquire → hold → release cycle that `conch elect` and `conch sema`
+// share: a session, a recipe that queues and waits (Election or
+// Semaphore, behind the small Acquirer interface), signals and timeouts
+// while waiting, the child under supervision with the fuse, handover by
+// revoking the lease, and --restart.
+//
+// Exit codes (spec 00): the child's; 69 etcd unreachable before anything
+// was acquired (or the session lost while waiting, without --restart); 70
+// the lease lost while the child ran; 75 --nonblock / --timeout; 126/127;
+// 128+S stopped by signal S while waiting (its keys removed first).
+//
+// Thread-compatible: runs on the main thread, which owns the SignalSet.
+//
+// Example:
+//   return RunCampaignCommand(flags, options,
+//       [&](etcd::Connection& c, etcd::WatchStream& w, etcd::Session& s) {
+//         return std::make_unique<ElectAcquirer>(c, w, s, office, name);
+//       });
+#ifndef CONCH_CONCH_CAMPAIGN_H_
+#define CONCH_CONCH_CAMPAIGN_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "conch/common_flags.h"
+#include "core/connection.h"
+#include "core/session.h"
+#include "core/signals.h"
+#include "core/watch.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace conch {
+
+// One recipe, bound to one session.
+class Acquirer {
+ public:
+  virtual ~Acquirer() = default;
+  // Queues; true when held at once.
+  virtual absl::StatusOr<bool> Enter(absl::Time deadline) = 0;
+  // Re-evaluates after a wake-up; true when held.
+  virtual absl::StatusOr<bool> Check(const std::function<void()>& on_change,
+                                     absl::Time deadline) = 0;
+  virtual absl::Status Leave(absl::Time deadline) = 0;
+  // The CONCH_* variables of the holder (CONCH_REV, CONCH_SLOT, …).
+  virtual std::vector<std::pair<std::string, std::string>> Env() const = 0;
+  // "office x", "semaphore x (max 2)": for messages.
+  virtual std::string Describe() const = 0;
+};
+
+using AcquirerFactory = std::function<std::unique_ptr<Acquirer>(
+    etcd::Connection& conn, etcd::WatchStream& watches,
+    etcd::Session& session)>;
+
+// The flags of the acquire-and-run mode, as typed.
+struct CampaignFlags {
+  std::vector<std::string> command;  // after "--"
+  bool nonblock = false;
+  std::string timeout;  // empty: wait forever
+  bool restart = false;
+  std::string restart_reset = "60s";
+};
+
+// Registers `command`, --nonblock, --timeout, --restart, --restart-reset.
+// `what` names the thing held in the help texts ("the office").
+void AddCampaignFlags(CLI::App& sub, CampaignFlags* flags,
+                      const std::string& what);
+
+// Validates `flags` (64), resolves the command (126/127), installs the
+// signal handling, dials etcd (69/77) and runs campaigns until one ends.
+// Returns the process exit code.
+int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
+                       const AcquirerFactory& factory);
+
+}  // namespace conch
+
+#endif  // CONCH_CONCH_CAMPAIGN_H_
