@@ -140,6 +140,8 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
     std::cerr << "conch: " << recipe.Describe() << " is held (--nonblock)\n";
     return kExitTempFail;
   }
+  // Arm the first watch before waiting for anything to happen.
+  if (!*leading) c.wake.Notify();
   while (!*leading) {
     WaitResult w = WaitForEvent(c.signals, c.wake, give_up);
     if (w.what == WaitResult::What::kStop) {

@@ -9,6 +9,7 @@
 #include "conch/common_flags.h"
 #include "conch/elect_cmd.h"
 #include "conch/exit_codes.h"
+#include "conch/sema_cmd.h"
 #include "conch/status_cmd.h"
 #include "conch/version.h"
 
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
   CLI::App* status = conch::SetupStatus(app, &status_args);
   conch::ElectArgs elect_args;
   CLI::App* elect = conch::SetupElect(app, &elect_args);
+  conch::SemaArgs sema_args;
+  CLI::App* sema = conch::SetupSema(app, &sema_args);
 
   try {
     app.parse(argc, argv);
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
 
   if (status->parsed()) return conch::RunStatus(status_args, common);
   if (elect->parsed()) return conch::RunElect(elect_args, common);
+  if (sema->parsed()) return conch::RunSema(sema_args, common);
   std::cerr << "conch: no subcommand given (see conch --help)\n";
   return conch::kExitUsage;
 }

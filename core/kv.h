@@ -49,7 +49,8 @@ struct GetOptions {
   SortOrder sort_order = SortOrder::kNone;
   bool keys_only = false;
   bool count_only = false;
-  // 0 means unbounded.
+  // 0 means unbounded. etcd applies these bounds to the returned keys
+  // only: GetResult::count (and count_only) still counts the whole range.
   int64_t min_create_revision = 0;
   int64_t max_create_revision = 0;
 };

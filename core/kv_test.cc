@@ -130,6 +130,14 @@ TEST_F(KvTest, CreateRevisionBoundsSelectPredecessors) {
   absl::StatusOr<GetResult> later = kv_->Get(p_ + "q/", after_first, Soon());
   ASSERT_TRUE(later.ok());
   EXPECT_THAT(Keys(*later), ElementsAre("q/2", "q/3"));
+
+  // etcd counts the whole range: the bounds only filter returned keys.
+  GetOptions counted = before_third;
+  counted.limit = 0;
+  counted.count_only = true;
+  absl::StatusOr<GetResult> count = kv_->Get(p_ + "q/", counted, Soon());
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->count, 3);
 }
 
 TEST_F(KvTest, ReadAtAnOlderRevision) {

@@ -179,13 +179,13 @@ absl::StatusOr<bool> Semaphore::Check(const std::function<void()>& on_change,
 absl::StatusOr<bool> Semaphore::Reevaluate(
     const std::function<void()>& on_change, absl::Time deadline) {
   const std::string queue = absl::StrCat(prefix_, "q/");
+  // etcd applies the create-revision bounds after counting, so `count`
+  // would be the whole queue: count the keys ahead instead (keys only).
   GetOptions ahead;
   ahead.prefix = true;
   ahead.max_create_revision = queue_revision_ - 1;
-  ahead.count_only = true;
+  ahead.keys_only = true;
   GetOptions predecessor = ahead;
-  predecessor.count_only = false;
-  predecessor.keys_only = true;
   predecessor.sort_target = SortTarget::kCreate;
   predecessor.sort_order = SortOrder::kDescend;
   predecessor.limit = 1;
@@ -205,7 +205,7 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
                                        " is gone: the session lease was lost"),
                           EtcdCondition::kLeaseNotFound);
   }
-  rank_ = std::get<GetResult>(r->results[1]).count;
+  rank_ = static_cast<int64_t>(std::get<GetResult>(r->results[1]).kvs.size());
   dirty_ = false;
   const int64_t from = r->revision + 1;
   switch (PlanFor(rank_, max_)) {

@@ -29,7 +29,8 @@ struct Watcher::State {
   int64_t next_revision = 0;
   bool created = false;  // confirmed on the current call
   bool cancelled = false;
-  absl::Status error;  // terminal
+  bool cancel_confirmed = false;  // etcd will send nothing more for it
+  absl::Status error;             // terminal
   std::vector<Event> fragments;
   std::deque<WatchBatch> ready;
 };
@@ -112,6 +113,15 @@ class WatchStream::Call
 };
 
 Watcher::~Watcher() { stream_->CancelWatcher(state_); }
+
+void Watcher::Cancel(absl::Time deadline) {
+  absl::MutexLock lock(&stream_->mu_);
+  stream_->CancelWatcherLocked(state_);
+  stream_->mu_.AwaitWithDeadline(
+      absl::Condition(
+          +[](State* st) { return st->cancel_confirmed; }, state_.get()),
+      deadline);
+}
 
 absl::StatusOr<WatchBatch> Watcher::Next(absl::Time deadline) {
   absl::MutexLock lock(&stream_->mu_);
@@ -248,12 +258,21 @@ int64_t WatchStream::reconnects() const {
 
 void WatchStream::CancelWatcher(const std::shared_ptr<Watcher::State>& state) {
   absl::MutexLock lock(&mu_);
+  CancelWatcherLocked(state);
+}
+
+void WatchStream::CancelWatcherLocked(
+    const std::shared_ptr<Watcher::State>& state) {
+  if (state->cancelled) return;
   state->cancelled = true;
   watchers_.erase(state->id);
   if (current_ != nullptr && state->created && state->error.ok()) {
     etcdserverpb::WatchRequest request;
     request.mutable_cancel_request()->set_watch_id(state->id);
     current_->Enqueue(std::move(request));
+    cancelling_[state->id] = state;
+  } else {
+    state->cancel_confirmed = true;  // etcd has no watcher for it
   }
 }
 
@@ -279,6 +298,16 @@ void WatchStream::OnResponse(Call* call,
     return;
   }
 
+  if (auto c = cancelling_.find(response.watch_id()); c != cancelling_.end()) {
+    // Events sent before etcd saw our cancel are dropped; the "canceled"
+    // answer is the confirmation Watcher::Cancel waits for.
+    if (response.canceled()) {
+      c->second->cancel_confirmed = true;
+      cancelling_.erase(c);
+      changed_.SignalAll();
+    }
+    return;
+  }
   auto it = watchers_.find(response.watch_id());
   if (response.watch_id() == -1) {
     // Some refusals (permission denied) come back without our watch ID:
@@ -358,6 +387,9 @@ void WatchStream::OnCallDone(Call* call) {
     current_ = nullptr;
     conn_->ReportUnavailable(call->channel());
     for (auto& [id, state] : watchers_) state->created = false;
+    // The server forgot every watcher of the broken stream.
+    for (auto& [id, state] : cancelling_) state->cancel_confirmed = true;
+    cancelling_.clear();
     if (!closing_) ScheduleReopenLocked();
   }
   auto it = std::find_if(

@@ -95,6 +95,11 @@ class Watcher {
   // The revision of the next event this watcher will deliver.
   int64_t next_revision() const;
 
+  // Cancels the watch and waits (until `deadline`) for etcd to confirm it,
+  // so that no event after this call is sent for it. The destructor cancels
+  // without waiting.
+  void Cancel(absl::Time deadline);
+
  private:
   friend class WatchStream;
   struct State;
@@ -136,6 +141,8 @@ class WatchStream {
   void OnAlarm() ABSL_LOCKS_EXCLUDED(mu_);
   void CancelWatcher(const std::shared_ptr<Watcher::State>& state)
       ABSL_LOCKS_EXCLUDED(mu_);
+  void CancelWatcherLocked(const std::shared_ptr<Watcher::State>& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Called by Call.
   void OnResponse(Call* call, const etcdserverpb::WatchResponse& response)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -153,6 +160,9 @@ class WatchStream {
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::shared_ptr<Watcher::State>> watchers_
+      ABSL_GUARDED_BY(mu_);
+  // Cancel sent, confirmation from etcd not yet received.
+  std::map<int64_t, std::shared_ptr<Watcher::State>> cancelling_
       ABSL_GUARDED_BY(mu_);
   // Every call not yet done; `current_` carries the watchers, if any.
   std::vector<std::shared_ptr<Call>> calls_ ABSL_GUARDED_BY(mu_);

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/etcd_env.h"
+#include "testing/poll.h"
 
 namespace conch::etcd {
 namespace {
@@ -148,6 +149,33 @@ TEST_F(WatchTest, CancelledWatcherLeavesOthersWorking) {
   ASSERT_TRUE(kv_->Put(p_ + "a", "1", {}, Soon()).ok());
   ASSERT_TRUE(kv_->Put(p_ + "b", "2", {}, Soon()).ok());
   EXPECT_THAT(Describe(Collect(**b, 1, Soon()), p_), ElementsAre("put b=2"));
+}
+
+TEST_F(WatchTest, ConfirmedCancelMeansEtcdSendsNothingMore) {
+  auto events = [] {
+    absl::StatusOr<double> v =
+        test::SharedEtcd().MetricValue("etcd_debugging_mvcc_events_total");
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : -1;
+  };
+  absl::StatusOr<std::unique_ptr<Watcher>> kept =
+      stream_->Watch(p_ + "kept", {}, Soon());
+  absl::StatusOr<std::unique_ptr<Watcher>> gone =
+      stream_->Watch(p_ + "gone", {}, Soon());
+  ASSERT_TRUE(kept.ok() && gone.ok());
+  (*gone)->Cancel(Soon());
+  const double before = events();
+  ASSERT_TRUE(kv_->Put(p_ + "gone", "x", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Put(p_ + "kept", "y", {}, Soon()).ok());
+  // The kept watcher's event is counted once it arrives …
+  ASSERT_EQ(Collect(**kept, 1, Soon()).size(), 1u);
+  ASSERT_TRUE(
+      test::PollUntil([&] { return events() >= before + 1; }, Soon()).ok());
+  // … and the cancelled one's never was.
+  EXPECT_EQ(events(), before + 1);
+  EXPECT_EQ(
+      (*gone)->Next(absl::Now() + absl::Milliseconds(100)).status().code(),
+      absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST_F(WatchTest, ProgressNotificationsAdvanceTheNextRevision) {

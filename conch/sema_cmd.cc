@@ -1,0 +1,199 @@
+#include "conch/sema_cmd.h"
+
+#include <iostream>
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/exit_codes.h"
+#include "conch/json_writer.h"
+#include "conch/wrapper.h"
+#include "core/connection.h"
+#include "core/kv.h"
+#include "core/names.h"
+#include "core/records.h"
+#include "core/semaphore.h"
+#include "core/session.h"
+#include "core/watch.h"
+
+namespace conch {
+namespace {
+
+constexpr int64_t kMaxMax = 1000000;
+
+// Semaphore behind the Acquirer interface.
+class SemaAcquirer : public Acquirer {
+ public:
+  SemaAcquirer(etcd::Connection& conn, etcd::WatchStream& watches,
+               etcd::Session& session, const std::string& group, int64_t max,
+               const SemaArgs& args)
+      : sem_(&conn, &watches, &session, group, max),
+        session_(session),
+        max_(max),
+        args_(args) {}
+
+  absl::StatusOr<bool> Enter(absl::Time deadline) override {
+    return sem_.Enter(MakeHolder(session_.lease(), args_.run.command),
+                      deadline);
+  }
+  absl::StatusOr<bool> Check(const std::function<void()>& on_change,
+                             absl::Time deadline) override {
+    return sem_.Check(on_change, deadline);
+  }
+  absl::Status Leave(absl::Time deadline) override {
+    return sem_.Leave(deadline);
+  }
+  std::vector<std::pair<std::string, std::string>> Env() const override {
+    return {{"CONCH_REV", absl::StrCat(sem_.revision())},
+            {"CONCH_NAME", args_.name},
+            {"CONCH_SLOT", absl::StrCat(sem_.slot())},
+            {"CONCH_MAX", absl::StrCat(max_)}};
+  }
+  std::string Describe() const override {
+    if (sem_.slot() < 0) {
+      return absl::StrCat("semaphore ", args_.name, " (max ", max_, ")");
+    }
+    return absl::StrCat("semaphore ", args_.name, " (max ", max_, ", slot ",
+                        sem_.slot(), ", rev ", sem_.revision(), ")");
+  }
+
+ private:
+  etcd::Semaphore sem_;
+  etcd::Session& session_;
+  const int64_t max_;
+  const SemaArgs& args_;
+};
+
+// The stored record with the slot key's revision and key added.
+std::string RecordJson(const std::string& value, int64_t rev,
+                       const std::string& key) {
+  records::Holder h;
+  std::string out = records::FromJson(value, &h).ok() ? value : "{}";
+  out.pop_back();
+  absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"rev\":", rev,
+                  ",\"key\":", JsonWriter::Quote(key), "}");
+  return out;
+}
+
+int RunWho(const SemaArgs& args, const CommonOptions& o,
+           const std::string& name_prefix, int64_t max) {
+  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+      etcd::Connection::Dial(o.connection);
+  if (!conn.ok()) return ReportFailure(conn.status());
+  absl::StatusOr<std::vector<etcd::SemaGroup>> groups =
+      etcd::Semaphore::Inspect(etcd::Kv(conn->get()), name_prefix, max,
+                               absl::Now() + o.connection.dial_timeout);
+  if (!groups.ok()) return ReportFailure(groups.status());
+  bool held = false;
+  if (o.json) {
+    std::string out = absl::StrCat("{\"name\":", JsonWriter::Quote(args.name),
+                                   ",\"groups\":[");
+    for (size_t i = 0; i < groups->size(); ++i) {
+      const etcd::SemaGroup& g = (*groups)[i];
+      absl::StrAppend(&out, i > 0 ? "," : "", "{\"max\":", g.max,
+                      ",\"holders\":[");
+      for (size_t j = 0; j < g.holders.size(); ++j) {
+        absl::StrAppend(&out, j > 0 ? "," : "",
+                        RecordJson(g.holders[j].value, g.holders[j].revision,
+                                   g.holders[j].key));
+      }
+      absl::StrAppend(&out, "],\"waiters\":[");
+      for (size_t j = 0; j < g.waiters.size(); ++j) {
+        absl::StrAppend(
+            &out, j > 0 ? "," : "",
+            RecordJson(g.waiters[j].value, g.waiters[j].create_revision,
+                       g.waiters[j].key));
+      }
+      absl::StrAppend(&out, "]}");
+      held = held || !g.holders.empty();
+    }
+    absl::StrAppend(&out, "]}");
+    std::cout << out << std::endl;
+    return held ? kExitOk : kExitVacant;
+  }
+  for (const etcd::SemaGroup& g : *groups) {
+    for (const etcd::SemaGroup::Holder& h : g.holders) {
+      records::Holder r;
+      const absl::Status parsed = records::FromJson(h.value, &r);
+      std::cout << "max " << g.max << " slot " << h.slot << ": ";
+      if (parsed.ok()) {
+        std::cout << r.host() << " pid " << r.pid() << " since " << r.since()
+                  << " rev " << h.revision << " lease " << r.lease() << "\n";
+      } else {
+        std::cout << "(unreadable holder record: " << parsed.message()
+                  << ") rev " << h.revision << "\n";
+      }
+      held = true;
+    }
+    if (!g.holders.empty() || !g.waiters.empty()) {
+      std::cout << "max " << g.max << " waiting: " << g.waiters.size() << "\n";
+    }
+  }
+  std::cout.flush();
+  return held ? kExitOk : kExitVacant;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseMax(const std::string& text) {
+  int64_t n = 0;
+  const std::string trimmed(absl::StripAsciiWhitespace(text));
+  if (!absl::SimpleAtoi(trimmed, &n) || n < 1 || n > kMaxMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --max \"", text,
+                     "\": must be a whole number from 1 to ", kMaxMax));
+  }
+  return n;
+}
+
+CLI::App* SetupSema(CLI::App& root, SemaArgs* a) {
+  CLI::App* sub = root.add_subcommand(
+      "sema", "run a command while fewer than N holders of NAME run");
+  sub->add_option("name", a->name, "semaphore name (1 to 256 bytes)")
+      ->required();
+  sub->add_option("--max", a->max, "N: at most this many holders");
+  sub->add_flag("--who", a->who,
+                "list holders and waiters (exit 1: nobody holds)");
+  AddCampaignFlags(*sub, &a->run, "a slot");
+  return sub;
+}
+
+int RunSema(const SemaArgs& args, const CommonFlags& common) {
+  absl::StatusOr<CommonOptions> o = Resolve(common);
+  if (!o.ok()) return ReportFailure(o.status());
+  absl::StatusOr<std::string> encoded = EncodeName(args.name);
+  if (!encoded.ok()) {
+    return ReportFailure(absl::InvalidArgumentError(
+        absl::StrCat("invalid semaphore name: ", encoded.status().message())));
+  }
+  const std::string name_prefix = NameKeyPrefix(o->prefix, "sema", *encoded);
+  int64_t max = 0;
+  if (!args.max.empty() || !args.who) {
+    if (args.max.empty()) {
+      return ReportFailure(absl::InvalidArgumentError("--max N is required"));
+    }
+    absl::StatusOr<int64_t> parsed = ParseMax(args.max);
+    if (!parsed.ok()) return ReportFailure(parsed.status());
+    max = *parsed;
+  }
+  if (args.who) {
+    if (!args.run.command.empty()) {
+      return ReportFailure(
+          absl::InvalidArgumentError("--who takes no command"));
+    }
+    return RunWho(args, *o, name_prefix, max);
+  }
+  const std::string group = absl::StrCat(name_prefix, max, "/");
+  return RunCampaignCommand(
+      args.run, *o,
+      [&](etcd::Connection& conn, etcd::WatchStream& watches,
+          etcd::Session& session) {
+        return std::make_unique<SemaAcquirer>(conn, watches, session, group,
+                                              max, args);
+      });
+}
+
+}  // namespace conch
