@@ -8,7 +8,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/log.h"
 #include "core/records.h"
 
 namespace conch {
@@ -84,6 +86,7 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
   child_spec.env = spec.env;
   absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(child_spec);
   if (!child.ok()) return child.status();
+  Log(LogLevel::kDebug, absl::StrCat("child ", (*child)->pid(), " started"));
   (*fuse)->Arm((*child)->pgid(), session.deadline());
   link.Set(fuse->get());
   // A keepalive answer may have come between reading the deadline and

@@ -8,6 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 
 namespace conch {
 namespace {
@@ -48,8 +50,12 @@ bool LogEnabled(LogLevel level) {
 
 void Log(LogLevel level, absl::string_view message) {
   if (!LogEnabled(level)) return;
-  const std::string line =
-      absl::StrCat("conch[", getpid(), "]: ", Name(level), ": ", message, "\n");
+  // Milliseconds since the first message, to see where time goes.
+  static const absl::Time start = absl::Now();
+  const std::string line = absl::StrCat(
+      "conch[", getpid(), "] +",
+      absl::StrFormat("%.1f", absl::ToDoubleMilliseconds(absl::Now() - start)),
+      "ms: ", Name(level), ": ", message, "\n");
   // One write keeps lines from different threads whole.
   ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;

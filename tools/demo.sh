@@ -35,6 +35,7 @@ CONCH_STEPS=(
   status_json
   status_unreachable
   elect
+  sema
 )
 
 SKIP_BUILD="${CONCH_DEMO_SKIP_BUILD:-0}"
@@ -120,6 +121,27 @@ step_elect() {
     'echo "[B] I lead office $CONCH_NAME with fencing token CONCH_REV=$CONCH_REV"'
   wait "$a"
   show conch elect demo --who --endpoints "$ep"
+}
+
+# Five contenders for a semaphore of two slots: at most two run at once,
+# the others queue and start strictly in arrival order.
+step_sema() {
+  local ep="$ETCD_ENDPOINT" i pids=()
+  conch_log "five contenders for semaphore 'pool' with --max 2 (each runs 1 s)"
+  for i in 1 2 3 4 5; do
+    conch sema pool --max 2 --endpoints "$ep" -- sh -c \
+      "echo \"[\$(date +%T.%N | cut -c1-12)] contender $i runs in slot \$CONCH_SLOT (token \$CONCH_REV)\"; sleep 1" &
+    pids+=($!)
+    sleep 0.1  # a defined arrival order for the demo
+  done
+  local deadline=$((SECONDS + 10))
+  until conch sema pool --who --endpoints "$ep" 2>/dev/null | grep -q "waiting: 3"; do
+    ((SECONDS < deadline)) || break
+    sleep 0.05
+  done
+  show conch sema pool --who --endpoints "$ep"
+  wait "${pids[@]}"
+  show conch sema pool --who --endpoints "$ep"
 }
 
 # Nothing listens on a fresh free port: conch gives up after --dial-timeout

@@ -38,12 +38,13 @@ PACKAGES=(
   pkg-config
   openssl
   procps
+  curl
 )
 
 # Commands the build, tests and scripts call, checked after installing.
 COMMANDS=(
   bazel protoc grpc_cpp_plugin pkg-config etcd etcdctl
-  clang-format clang-tidy openssl pgrep npm
+  clang-format clang-tidy openssl pgrep npm curl
 )
 
 etcd_server_was_installed=0
