@@ -76,8 +76,8 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
       return ExitCodeForCommand(r.status());
     }
     if (r->reason == SupervisorResult::Reason::kLeaseLost) {
-      std::cerr << "conch: lease lost while the child ran ("
-                << r->loss.message() << "); the child was stopped\n";
+      std::cerr << "conch: lease lost (" << r->loss.message()
+                << "); the child was stopped (or never started)\n";
       session.Close(CallDeadline(c.o)).IgnoreError();
       if (c.args.restart) return std::nullopt;  // campaign again
       return kExitSoftware;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "conch/exit_codes.h"
 #include "core/log.h"
 #include "core/records.h"
 
@@ -78,6 +79,17 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
                                          etcd::Session& session, FuseLink& link,
                                          SignalSet& signals,
                                          const Notifier& wake) {
+  // A wrapper paused between acquiring and here (SIGSTOP, starvation) may
+  // hold nothing any more: never start a child on a lease that cannot be
+  // proven alive (its slot may already be someone else's, with a newer
+  // token).
+  if (absl::Status alive = session.status(); !alive.ok()) {
+    SupervisorResult lost;
+    lost.reason = SupervisorResult::Reason::kLeaseLost;
+    lost.loss = alive;
+    lost.exit_code = kExitSoftware;
+    return lost;
+  }
   absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(spec.kill_after);
   if (!fuse.ok()) return fuse.status();
   ChildSpec child_spec;

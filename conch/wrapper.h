@@ -71,8 +71,9 @@ struct HeldRunSpec {
   absl::Duration kill_after;
 };
 
-// Starts the fuse, spawns the child, arms the fuse with the session's
-// deadline, supervises until the child is gone, disarms. A child that
+// Checks that the session still holds (else: kLeaseLost without starting
+// anything), starts the fuse, spawns the child, arms the fuse with the
+// session's deadline, supervises until the child is gone, disarms. A child that
 // cannot be executed is returned as an error (NotFound → 127, else 126).
 absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
                                          etcd::Session& session, FuseLink& link,

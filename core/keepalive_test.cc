@@ -78,6 +78,9 @@ TEST(KeepAliveTest, RevokedLeaseIsLostAtTheNextAnswer) {
   // TTL 0. (Holders learn faster, by watching their key: see Session.)
   absl::Status lost = ka->WaitLost(revoked + absl::Milliseconds(1100));
   EXPECT_TRUE(IsLeaseNotFound(lost)) << lost;
+  // The listener hears of it too (right after the waiters are woken).
+  EXPECT_TRUE(
+      test::PollUntil([&] { return loss_reports.load() == 1; }, Soon()).ok());
   EXPECT_EQ(loss_reports.load(), 1);
   // Loss is forever.
   EXPECT_FALSE(ka->status().ok());

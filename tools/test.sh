@@ -29,6 +29,8 @@ cd "$CONCH_ROOT"
 STAGES=(
   deps
   bazel_test
+  asan
+  tsan
 )
 
 BAZEL_ARGS=()
@@ -46,6 +48,21 @@ stage_deps() {
 # All unit, integration and invariant tests in the default configuration.
 stage_bazel_test() {
   run_bazel_test bazel_test //...
+}
+
+# Unit and integration tests again under AddressSanitizer + UBSan (the
+# invariant tests, a minute of real processes, run once above).
+stage_asan() {
+  run_bazel_test asan //... --config=asan --build_tests_only \
+    --test_tag_filters=-invariant
+}
+
+# ThreadSanitizer where it is meaningful: the tests that do not go through
+# Debian's uninstrumented gRPC (whose internal synchronization TSan cannot
+# see); see docs/testing.md.
+stage_tsan() {
+  run_bazel_test tsan //... --config=tsan --build_tests_only \
+    --test_tag_filters=-integration
 }
 
 # Runs `bazel test` with the given targets and records per-target results
