@@ -79,7 +79,11 @@ run_bazel_test() {
   local rc=0
   # 3>&- 4>&-: the Bazel server outlives this script and must not hold our
   # saved stdout/stderr (see on_exit) open.
-  bazel test "$@" --jobs=2 --build_event_json_file="$bep" \
+  # --nocache_test_results: the disk cache may hold results of earlier
+  # runs of the same inputs; the integration and invariant tests are about
+  # timing and faults, so every run runs them again.
+  bazel test "$@" --jobs=2 --nocache_test_results \
+    --build_event_json_file="$bep" \
     ${ui[@]+"${ui[@]}"} ${BAZEL_ARGS[@]+"${BAZEL_ARGS[@]}"} 3>&- 4>&- || rc=$?
 
   # One JSON event a line; each test target ends with a testSummary event.
