@@ -202,12 +202,10 @@ TEST_F(ElectTest, RevokedLeaseTermsThenKillsTheWholeGroupAndExits70) {
   const pid_t grandchild = static_cast<pid_t>(ParseNs(d_.Read("gc")));
   ASSERT_TRUE(ProcessAlive(grandchild));
   test::CommandResult who = Who("x", {"--json"});
-  const size_t at = who.out.find("\"lease\":\"");
-  ASSERT_NE(at, std::string::npos) << who.out;
-  int64_t lease = 0;
-  ASSERT_TRUE(absl::SimpleHexAtoi(who.out.substr(at + 9, 16), &lease));
+  std::optional<int64_t> lease = FirstLease(who.out);
+  ASSERT_TRUE(lease.has_value()) << who.out;
 
-  ASSERT_TRUE(etcd().RevokeLease(lease).ok());
+  ASSERT_TRUE(etcd().RevokeLease(*lease).ok());
   const absl::Time revoked = absl::Now();
   EXPECT_EQ(a->ExitCode(In(absl::Seconds(10))), 70) << a->Stderr();
   // SIGTERM came first (noted), SIGKILL after --kill-after.
@@ -393,11 +391,9 @@ TEST_F(ElectTest, RestartCampaignsAgainAfterALostLease) {
                       In(absl::Seconds(10)))
           .ok());
   test::CommandResult who = Who("x", {"--json"});
-  const size_t at = who.out.find("\"lease\":\"");
-  ASSERT_NE(at, std::string::npos) << who.out;
-  int64_t lease = 0;
-  ASSERT_TRUE(absl::SimpleHexAtoi(who.out.substr(at + 9, 16), &lease));
-  ASSERT_TRUE(etcd().RevokeLease(lease).ok());
+  std::optional<int64_t> lease = FirstLease(who.out);
+  ASSERT_TRUE(lease.has_value()) << who.out;
+  ASSERT_TRUE(etcd().RevokeLease(*lease).ok());
   // Stopped, then re-elected with a new, larger fencing token.
   ASSERT_TRUE(
       test::PollUntil([&] { return ParseLines(d_.Read("revs")).size() == 2; },

@@ -262,11 +262,9 @@ TEST_F(SemaTest, RevokedHolderIsStoppedWith70AndTheNextWaiterGetsTheSlot) {
   std::unique_ptr<ConchProcess> b = Sema("s", 1, "b");
   WaitForQueue("s", 1, 2);
   test::CommandResult who = Who("s", {"--json"});
-  const size_t at = who.out.find("\"lease\":\"");
-  ASSERT_NE(at, std::string::npos) << who.out;
-  int64_t lease = 0;
-  ASSERT_TRUE(absl::SimpleHexAtoi(who.out.substr(at + 9, 16), &lease));
-  ASSERT_TRUE(etcd().RevokeLease(lease).ok());
+  std::optional<int64_t> lease = FirstLease(who.out);
+  ASSERT_TRUE(lease.has_value()) << who.out;
+  ASSERT_TRUE(etcd().RevokeLease(*lease).ok());
   EXPECT_EQ(a->ExitCode(In(absl::Seconds(10))), 70) << a->Stderr();
   ASSERT_TRUE(d_.WaitFor("b.start", In(absl::Seconds(10))));
   EXPECT_EQ(d_.Read("b.env")->substr(0, 4), "0 1 ");

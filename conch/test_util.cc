@@ -131,6 +131,16 @@ std::vector<std::string> KeysUnder(const test::EtcdServer& etcd,
   return keys;
 }
 
+std::optional<int64_t> FirstLease(const std::string& json) {
+  const size_t at = json.find("\"lease\":\"");
+  int64_t lease = 0;
+  if (at == std::string::npos ||
+      !absl::SimpleHexAtoi(json.substr(at + 9, 16), &lease)) {
+    return std::nullopt;
+  }
+  return lease;
+}
+
 bool ProcessAlive(pid_t pid) {
   if (kill(pid, 0) != 0) return false;
   // A zombie (exited, not yet reaped by its parent) is not running.

@@ -78,6 +78,9 @@ test::CommandResult RunConch(std::vector<std::string> args,
 std::vector<std::string> KeysUnder(const test::EtcdServer& etcd,
                                    const std::string& prefix);
 
+// The first "lease":"<hex>" in `json` (a --who --json answer), or nullopt.
+std::optional<int64_t> FirstLease(const std::string& json);
+
 // Whether process `pid` exists (a zombie counts as gone).
 bool ProcessAlive(pid_t pid);
 

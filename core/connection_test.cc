@@ -29,8 +29,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
-
 Endpoint MustParse(const std::string& text) {
   absl::StatusOr<Endpoint> ep = ParseEndpoint(text);
   EXPECT_TRUE(ep.ok()) << ep.status();

@@ -18,8 +18,6 @@
 namespace conch::etcd {
 namespace {
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
-
 std::unique_ptr<Connection> MustDial(const test::EtcdServer& server) {
   absl::StatusOr<std::unique_ptr<Connection>> conn = DialTestServer(server);
   EXPECT_TRUE(conn.ok()) << conn.status();

@@ -17,17 +17,12 @@ namespace {
 
 using ::testing::ElementsAre;
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
-
-class KvTest : public ::testing::Test {
+class KvTest : public SharedEtcdTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        DialTestServer(test::SharedEtcd());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
+    SharedEtcdTest::SetUp();
+    if (HasFatalFailure()) return;
     kv_ = std::make_unique<Kv>(conn_.get());
-    p_ = test::UniquePrefix();
   }
 
   std::vector<std::string> Keys(const GetResult& r) {
@@ -36,9 +31,7 @@ class KvTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<Connection> conn_;
   std::unique_ptr<Kv> kv_;
-  std::string p_;
 };
 
 TEST_F(KvTest, PutThenGetReturnsValueAndRevisions) {

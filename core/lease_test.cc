@@ -16,20 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
-
-class LeaseTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        DialTestServer(test::SharedEtcd());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
-    p_ = test::UniquePrefix();
-  }
-  std::unique_ptr<Connection> conn_;
-  std::string p_;
-};
+class LeaseTest : public SharedEtcdTest {};
 
 TEST_F(LeaseTest, GrantRoundsUpToWholeSeconds) {
   Leases leases(conn_.get());

@@ -17,17 +17,12 @@
 namespace conch::etcd {
 namespace {
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
-
-class SessionTest : public ::testing::Test {
+class SessionTest : public SharedEtcdTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        DialTestServer(test::SharedEtcd());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
+    SharedEtcdTest::SetUp();
+    if (HasFatalFailure()) return;
     watches_ = std::make_unique<WatchStream>(conn_.get());
-    p_ = test::UniquePrefix();
   }
 
   // A session with a holder key attached and guarded.
@@ -44,9 +39,7 @@ class SessionTest : public ::testing::Test {
     return *std::move(s);
   }
 
-  std::unique_ptr<Connection> conn_;
   std::unique_ptr<WatchStream> watches_;
-  std::string p_;
 };
 
 TEST_F(SessionTest, StaysHeldWhileNothingHappens) {

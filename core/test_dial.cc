@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/endpoint.h"
+#include "testing/etcd_env.h"
 
 namespace conch::etcd {
 
@@ -17,6 +18,14 @@ absl::StatusOr<std::unique_ptr<Connection>> DialTestServer(
     base.key_file = server.client_key_file();
   }
   return Connection::Dial(std::move(base));
+}
+
+void SharedEtcdTest::SetUp() {
+  absl::StatusOr<std::unique_ptr<Connection>> conn =
+      DialTestServer(test::SharedEtcd());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  conn_ = *std::move(conn);
+  p_ = test::UniquePrefix();
 }
 
 }  // namespace conch::etcd

@@ -22,8 +22,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
-
 // Collects events until `n` arrived or the deadline passed.
 std::vector<Event> Collect(Watcher& w, size_t n, absl::Time deadline) {
   std::vector<Event> out;
@@ -46,23 +44,18 @@ std::vector<std::string> Describe(const std::vector<Event>& events,
   return out;
 }
 
-class WatchTest : public ::testing::Test {
+class WatchTest : public SharedEtcdTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        DialTestServer(test::SharedEtcd());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
+    SharedEtcdTest::SetUp();
+    if (HasFatalFailure()) return;
     stream_ = std::make_unique<WatchStream>(conn_.get());
     kv_ = std::make_unique<Kv>(conn_.get());
-    p_ = test::UniquePrefix();
   }
   void TearDown() override { stream_.reset(); }
 
-  std::unique_ptr<Connection> conn_;
   std::unique_ptr<WatchStream> stream_;
   std::unique_ptr<Kv> kv_;
-  std::string p_;
 };
 
 TEST_F(WatchTest, DeliversPutsAndDeletesInRevisionOrder) {
