@@ -374,8 +374,26 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
                static_cast<int>(wrappers_.size()) == s.contenders;
       },
       absl::Now() + absl::Seconds(30));
-  EXPECT_TRUE(converged.ok())
-      << "open holders " << monitor.open() << ", want " << s.max;
+  if (!converged.ok()) {
+    // What the cluster and the wrappers look like, to tell a stuck slot
+    // from a slow one.
+    absl::StatusOr<CommandResult> keys =
+        etcd_->Etcdctl({"get", "/inv/", "--prefix"});
+    std::string states;
+    for (const auto& w : wrappers_) {
+      absl::StatusOr<CommandResult> ps =
+          RunCommand({"ps", "-o", "pid=,stat=,etimes=,args=", "--ppid",
+                      absl::StrCat(w->pid()), "-p", absl::StrCat(w->pid())},
+                     absl::Seconds(5));
+      if (ps.ok()) states += ps->out;
+    }
+    ADD_FAILURE() << "seed " << seed_ << ": no convergence: open holders "
+                  << monitor.open() << ", want " << s.max << ", wrappers "
+                  << wrappers_.size() << "\nkeys:\n"
+                  << (keys.ok() ? keys->out : keys.status().ToString())
+                  << "\nwrappers and their children:\n"
+                  << states;
+  }
   for (const auto& w : wrappers_) EXPECT_TRUE(w->Running());
 
   // Stop everything; cooperative children write their end lines.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures `conch elect` against a throwaway etcd on tmpfs (optimized
+# Measures `conch elect` against a throwaway etcd on tmpfs (release
 # build) and prints:
 #   - handover: clean exit of the leader's child -> the standby's child runs
 #   - revoke -> SIGTERM: `etcdctl lease revoke` -> the child's TERM trap
@@ -16,22 +16,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tools/local_etcd.sh
 source "$(dirname "${BASH_SOURCE[0]}")/local_etcd.sh"
+# shellcheck source=tools/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 cd "$CONCH_ROOT"
 
 ROUNDS="${1:-20}"
-WORK=""
-
-cleanup() {
-  local rc=$?
-  set +e
-  jobs -p | xargs -r kill -9 2>/dev/null
-  { local_etcd_stop; } 2>/dev/null
-  [[ -n "$LOCAL_ETCD_DIR" ]] && rm -rf "$LOCAL_ETCD_DIR"
-  [[ -n "$WORK" ]] && rm -rf "$WORK"
-  exit "$rc"
-}
-
-now_ns() { date +%s%N; }
 
 # Whether process $1 runs (a zombie waiting for its reaper does not).
 running() {
@@ -61,20 +50,11 @@ stats() {
 keys_of() { etcdctl_local get "/bench/elect/$1/" --prefix --keys-only | grep -c . || true; }
 
 main() {
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  conch_header "build (-c opt)"
-  bazel build -c opt --jobs=2 //conch:conch
-  local conch
-  conch="$(bazel info -c opt bazel-bin 2>/dev/null)/conch/conch"
-  local shm=/dev/shm
-  [[ -d "$shm" && -w "$shm" ]] || shm="${TMPDIR:-/tmp}"
-  LOCAL_ETCD_DIR="$(mktemp -d "${shm}/conch-bench.XXXXXX")"
-  WORK="$(mktemp -d)"
-  local_etcd_start
+  bench_begin //conch:conch
+  local conch="${BENCH_BIN}/conch/conch"
+  WORK="$BENCH_WORK"
   export CONCH_ENDPOINTS="$LOCAL_ETCD_ENDPOINT" CONCH_PREFIX=/bench/
-  echo "etcd $("$LOCAL_ETCD_BIN" --version | sed -n 's/^etcd Version: //p') on ${shm}, $(nproc) cores, ${ROUNDS} rounds"
+  echo "${ROUNDS} rounds"
 
   conch_header "handover after a clean exit"
   local i

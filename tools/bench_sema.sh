@@ -17,6 +17,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tools/local_etcd.sh
 source "$(dirname "${BASH_SOURCE[0]}")/local_etcd.sh"
+# shellcheck source=tools/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 cd "$CONCH_ROOT"
 
 CYCLES="${1:-30}"
@@ -24,18 +26,6 @@ SECONDS_PER_RUN="${2:-5}"
 LENGTHS="${3:-10 100 500}"
 WORK=""
 CONCH=""
-
-cleanup() {
-  local rc=$?
-  set +e
-  jobs -p | xargs -r kill -9 2>/dev/null
-  { local_etcd_stop; } 2>/dev/null
-  [[ -n "$LOCAL_ETCD_DIR" ]] && rm -rf "$LOCAL_ETCD_DIR"
-  [[ -n "$WORK" ]] && rm -rf "$WORK"
-  exit "$rc"
-}
-
-now_ns() { date +%s%N; }
 
 median_ms() {
   sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1e6}'
@@ -146,20 +136,11 @@ part_c() {
 }
 
 main() {
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  conch_header "build (--config=release)"
-  bazel build --config=release --jobs=2 //conch:conch
-  CONCH="$(bazel info --config=release bazel-bin 2>/dev/null)/conch/conch"
-  local shm=/dev/shm
-  [[ -d "$shm" && -w "$shm" ]] || shm="${TMPDIR:-/tmp}"
-  LOCAL_ETCD_DIR="$(mktemp -d "${shm}/conch-bench.XXXXXX")"
-  WORK="$(mktemp -d)"
-  local_etcd_start
+  bench_begin //conch:conch
+  CONCH="${BENCH_BIN}/conch/conch"
+  WORK="$BENCH_WORK"
   LOCAL_METRICS="$LOCAL_ETCD_ENDPOINT"
   export CONCH_ENDPOINTS="$LOCAL_ETCD_ENDPOINT" CONCH_PREFIX=/bench/
-  echo "etcd $("$LOCAL_ETCD_BIN" --version | sed -n 's/^etcd Version: //p') on ${shm}, $(nproc) cores"
   part_a
   part_b
   part_c

@@ -1,0 +1,42 @@
+# What the benchmark scripts share. Source it after lib.sh and
+# local_etcd.sh; do not run it.
+#
+#   bench_begin //conch:conch //tools:bench_client   # build, start etcd
+#   "$BENCH_BIN/conch/conch" ...                     # the release build
+#   now_ns                                           # CLOCK_REALTIME ns
+#
+# bench_begin builds the given targets with --config=release (-c opt,
+# statically linked), starts a throwaway etcd with its data on tmpfs
+# (/dev/shm, so raft's fsyncs do not dominate), makes a scratch directory
+# $BENCH_WORK, and installs traps that stop etcd, kill leftover jobs and
+# remove both directories on exit.
+
+BENCH_BIN=""
+BENCH_WORK=""
+
+now_ns() { date +%s%N; }
+
+bench_cleanup() {
+  local rc=$?
+  set +e
+  jobs -p | xargs -r kill -9 2>/dev/null
+  { local_etcd_stop; } 2>/dev/null
+  [[ -n "$LOCAL_ETCD_DIR" ]] && rm -rf "$LOCAL_ETCD_DIR"
+  [[ -n "$BENCH_WORK" ]] && rm -rf "$BENCH_WORK"
+  exit "$rc"
+}
+
+bench_begin() {
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  conch_header "build (--config=release)"
+  bazel build --config=release --jobs=2 "$@"
+  BENCH_BIN="$(bazel info --config=release bazel-bin 2>/dev/null)"
+  local shm=/dev/shm
+  [[ -d "$shm" && -w "$shm" ]] || shm="${TMPDIR:-/tmp}"
+  LOCAL_ETCD_DIR="$(mktemp -d "${shm}/conch-bench.XXXXXX")"
+  BENCH_WORK="$(mktemp -d)"
+  local_etcd_start
+  echo "etcd $("$LOCAL_ETCD_BIN" --version | sed -n 's/^etcd Version: //p') at ${LOCAL_ETCD_ENDPOINT}, data on ${shm}; $(nproc) cores, kernel $(uname -r)"
+}
