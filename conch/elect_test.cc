@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "testing/etcd_env.h"
 #include "testing/files.h"
 #include "testing/poll.h"
+#include "testing/subprocess.h"
 
 namespace conch {
 namespace {
@@ -459,6 +461,33 @@ TEST_F(ElectTest, WhoWatchPrintsEachNewLeader) {
   EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(" pid ", b->pid(), " ")));
   ASSERT_TRUE(watch->Signal(SIGTERM).ok());
   EXPECT_EQ(watch->ExitCode(In(absl::Seconds(10))), 0);
+}
+
+TEST_F(ElectTest, OnATerminalTheChildIsTheForegroundGroupUntilItExits) {
+  // script(1) runs a shell on a fresh pseudo-terminal. Inside, the child
+  // reports its process group and the terminal's foreground group; after
+  // conch exits, the shell reports the foreground group again.
+  const std::string conch = absl::StrCat(
+      kConchBinary, " elect tty --endpoints ", etcd().endpoint(), " --prefix ",
+      prefix_, " -- sh -c 'echo child $(ps -o pgid= -p $$) ",
+      "$(ps -o tpgid= -p $$)'");
+  const std::string shell = absl::StrCat(
+      conch, "; echo shell $(ps -o pgid= -p $$) $(ps -o tpgid= -p $$)");
+  absl::StatusOr<test::CommandResult> r = test::RunCommand(
+      {"script", "-qec", shell, "/dev/null"}, absl::Seconds(30));
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::map<std::string, std::pair<std::string, std::string>> seen;
+  for (absl::string_view line : absl::StrSplit(r->out, '\n')) {
+    std::vector<std::string> f = absl::StrSplit(
+        absl::StripAsciiWhitespace(line), ' ', absl::SkipEmpty());
+    if (f.size() == 3) seen[f[0]] = {f[1], f[2]};
+  }
+  ASSERT_TRUE(seen.count("child") && seen.count("shell")) << r->out;
+  // The child's group owns the terminal (Ctrl-C, Ctrl-Z reach it) …
+  EXPECT_EQ(seen["child"].first, seen["child"].second) << r->out;
+  EXPECT_NE(seen["child"].first, seen["shell"].first) << r->out;
+  // … and the terminal is given back afterwards.
+  EXPECT_EQ(seen["shell"].first, seen["shell"].second) << r->out;
 }
 
 TEST_F(ElectTest, UnrunnableCommandsExit127Or126BeforeAcquiring) {
