@@ -112,19 +112,12 @@ TEST(ConchCliTest, UserWithoutPasswordNeedsTheEnvironment) {
 class ConchSecureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    test::EtcdServerOptions options;
-    options.tls = true;
     absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
-        test::EtcdServer::Start(options);
+        test::StartSecureEtcd();
     ASSERT_TRUE(etcd.ok()) << etcd.status();
-    server_ = etcd->release();
-    ASSERT_TRUE(server_->EnableAuth("rootpw").ok());
-    ASSERT_TRUE(server_->AddUser("alice", "alicepw", "/conch/a/").ok());
+    server_ = *std::move(etcd);
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void TearDownTestSuite() { server_.reset(); }
 
   std::vector<std::string> Tls() {
     return {"--endpoints", server_->client_url(),
@@ -133,10 +126,8 @@ class ConchSecureTest : public ::testing::Test {
             "--key",       server_->client_key_file()};
   }
 
-  static test::EtcdServer* server_;
+  static inline std::unique_ptr<test::EtcdServer> server_;  // the suite's
 };
-
-test::EtcdServer* ConchSecureTest::server_ = nullptr;
 
 TEST_F(ConchSecureTest, TlsAndAuthWork) {
   std::vector<std::string> args = {"status", "--user", "alice:alicepw"};

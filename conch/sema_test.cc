@@ -326,12 +326,9 @@ class SemaHerdTest : public SemaTest {
     absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
         test::EtcdServer::Start();
     ASSERT_TRUE(etcd.ok()) << etcd.status();
-    server_ = etcd->release();
+    server_ = *std::move(etcd);
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void TearDownTestSuite() { server_.reset(); }
   test::EtcdServer& etcd() override { return *server_; }
 
   double Events() {
@@ -341,10 +338,8 @@ class SemaHerdTest : public SemaTest {
     return v.ok() ? *v : 0;
   }
 
-  static test::EtcdServer* server_;
+  static inline std::unique_ptr<test::EtcdServer> server_;  // the suite's
 };
-
-test::EtcdServer* SemaHerdTest::server_ = nullptr;
 
 TEST_F(SemaHerdTest, HundredWaitersEachReleaseCostsAtMostThreeEvents) {
   constexpr int kWaiters = 100;

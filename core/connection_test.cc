@@ -172,21 +172,13 @@ TEST(ConnectionTest, BadTlsFilesAreInvalidArgument) {
 class SecureEtcdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    test::EtcdServerOptions options;
-    options.tls = true;
     // Simple tokens expire after 2 s idle: exercises re-authentication.
-    options.extra_flags = {"--auth-token-ttl=2"};
     absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
-        test::EtcdServer::Start(options);
+        test::StartSecureEtcd({"--auth-token-ttl=2"});
     ASSERT_TRUE(etcd.ok()) << etcd.status();
-    server_ = etcd->release();
-    ASSERT_TRUE(server_->EnableAuth("rootpw").ok());
-    ASSERT_TRUE(server_->AddUser("alice", "alicepw", "/conch/a/").ok());
+    server_ = *std::move(etcd);
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void TearDownTestSuite() { server_.reset(); }
 
   absl::StatusOr<std::unique_ptr<Connection>> DialAs(
       const std::string& user, const std::string& password) {
@@ -197,10 +189,8 @@ class SecureEtcdTest : public ::testing::Test {
     return DialTestServer(*server_, o);
   }
 
-  static test::EtcdServer* server_;  // shared by the suite
+  static inline std::unique_ptr<test::EtcdServer> server_;  // the suite's
 };
-
-test::EtcdServer* SecureEtcdTest::server_ = nullptr;
 
 TEST_F(SecureEtcdTest, ClientCertificateAndAuthWorkTogether) {
   absl::StatusOr<std::unique_ptr<Connection>> conn = DialAs("alice", "alicepw");

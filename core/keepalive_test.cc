@@ -85,23 +85,41 @@ TEST(KeepAliveTest, RevokedLeaseIsLostAtTheNextAnswer) {
   EXPECT_FALSE(ka->WaitLost(MonoNow()).ok());
 }
 
-TEST(KeepAliveTest, FrozenEtcdLosesTheLeaseAtTheLocalDeadline) {
+// A private etcd, a connection to it, and a kept-alive lease of `ttl` that
+// has had one keepalive answered (so its deadline is a real one).
+struct PrivateLease {
+  std::unique_ptr<test::EtcdServer> etcd;
+  std::unique_ptr<Connection> conn;
+  std::unique_ptr<KeepAlive> ka;
+};
+
+PrivateLease StartPrivateLease(absl::Duration ttl) {
+  PrivateLease p;
   absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
       test::EtcdServer::Start();
-  ASSERT_TRUE(etcd.ok()) << etcd.status();
-  std::unique_ptr<Connection> conn = MustDial(**etcd);
-  ASSERT_NE(conn, nullptr);
-  absl::StatusOr<LeaseGrant> g =
-      Leases(conn.get()).Grant(absl::Seconds(2), Soon());
-  ASSERT_TRUE(g.ok());
-  std::unique_ptr<KeepAlive> ka = KeepAlive::Start(conn.get(), *g);
-  // Let one keepalive be answered so the deadline is a real one.
-  ASSERT_TRUE(test::PollUntil([&] { return ka->answers() >= 1; }, Soon()).ok());
+  EXPECT_TRUE(etcd.ok()) << etcd.status();
+  if (!etcd.ok()) return p;
+  p.etcd = *std::move(etcd);
+  p.conn = MustDial(*p.etcd);
+  if (p.conn == nullptr) return p;
+  absl::StatusOr<LeaseGrant> g = Leases(p.conn.get()).Grant(ttl, Soon());
+  EXPECT_TRUE(g.ok()) << g.status();
+  if (!g.ok()) return p;
+  p.ka = KeepAlive::Start(p.conn.get(), *g);
+  EXPECT_TRUE(
+      test::PollUntil([&] { return p.ka->answers() >= 1; }, Soon()).ok());
+  return p;
+}
 
-  ASSERT_TRUE((*etcd)->Freeze().ok());
+TEST(KeepAliveTest, FrozenEtcdLosesTheLeaseAtTheLocalDeadline) {
+  PrivateLease p = StartPrivateLease(absl::Seconds(2));
+  ASSERT_NE(p.ka, nullptr);
+  KeepAlive* ka = p.ka.get();
+
+  ASSERT_TRUE(p.etcd->Freeze().ok());
   absl::Status lost = ka->WaitLost(MonoNow() + absl::Seconds(10));
   const MonoTime noticed = MonoNow();
-  ASSERT_TRUE((*etcd)->Thaw().ok());
+  ASSERT_TRUE(p.etcd->Thaw().ok());
 
   EXPECT_EQ(lost.code(), absl::StatusCode::kDeadlineExceeded) << lost;
   // Noticed at the deadline itself: no RPC is needed to see it pass.
@@ -113,18 +131,11 @@ TEST(KeepAliveTest, FrozenEtcdLosesTheLeaseAtTheLocalDeadline) {
 }
 
 TEST(KeepAliveTest, SurvivesAnEtcdRestartShorterThanTheTtl) {
-  absl::StatusOr<std::unique_ptr<test::EtcdServer>> etcd =
-      test::EtcdServer::Start();
-  ASSERT_TRUE(etcd.ok()) << etcd.status();
-  std::unique_ptr<Connection> conn = MustDial(**etcd);
-  ASSERT_NE(conn, nullptr);
-  absl::StatusOr<LeaseGrant> g =
-      Leases(conn.get()).Grant(absl::Seconds(10), Soon());
-  ASSERT_TRUE(g.ok());
-  std::unique_ptr<KeepAlive> ka = KeepAlive::Start(conn.get(), *g);
-  ASSERT_TRUE(test::PollUntil([&] { return ka->answers() >= 1; }, Soon()).ok());
+  PrivateLease p = StartPrivateLease(absl::Seconds(10));
+  ASSERT_NE(p.ka, nullptr);
+  KeepAlive* ka = p.ka.get();
 
-  ASSERT_TRUE((*etcd)->Restart().ok());
+  ASSERT_TRUE(p.etcd->Restart().ok());
   const int64_t before = ka->answers();
   // A new stream is opened and answered well before the deadline.
   ASSERT_TRUE(test::PollUntil([&] { return ka->answers() > before; },
@@ -132,7 +143,7 @@ TEST(KeepAliveTest, SurvivesAnEtcdRestartShorterThanTheTtl) {
                   .ok());
   EXPECT_TRUE(ka->status().ok()) << ka->status();
   absl::StatusOr<LeaseInfo> info =
-      Leases(conn.get()).TimeToLive(g->id, false, Soon());
+      Leases(p.conn.get()).TimeToLive(ka->id(), false, Soon());
   EXPECT_TRUE(info.ok()) << info.status();
 }
 

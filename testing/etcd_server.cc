@@ -606,4 +606,20 @@ absl::StatusOr<double> EtcdServer::MetricValue(const std::string& name) const {
   return SumMetricSamples(*metrics, name);
 }
 
+absl::StatusOr<std::unique_ptr<EtcdServer>> StartSecureEtcd(
+    std::vector<std::string> extra_flags) {
+  EtcdServerOptions options;
+  options.tls = true;
+  options.extra_flags = std::move(extra_flags);
+  absl::StatusOr<std::unique_ptr<EtcdServer>> server =
+      EtcdServer::Start(options);
+  if (!server.ok()) return server.status();
+  if (absl::Status s = (*server)->EnableAuth("rootpw"); !s.ok()) return s;
+  if (absl::Status s = (*server)->AddUser("alice", "alicepw", "/conch/a/");
+      !s.ok()) {
+    return s;
+  }
+  return server;
+}
+
 }  // namespace conch::test

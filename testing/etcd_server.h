@@ -219,6 +219,13 @@ class EtcdServer {
   std::unique_ptr<Subprocess> process_;
 };
 
+// A private server for the security tests: TLS with client certificates
+// required, auth enabled (root password "rootpw"), and user "alice"
+// (password "alicepw") who may read and write keys under "/conch/a/" only.
+// `extra_flags` are passed to etcd (e.g. "--auth-token-ttl=2").
+absl::StatusOr<std::unique_ptr<EtcdServer>> StartSecureEtcd(
+    std::vector<std::string> extra_flags = {});
+
 }  // namespace conch::test
 
 #endif  // CONCH_TESTING_ETCD_SERVER_H_
