@@ -93,9 +93,20 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
 
   const bool tty = spec.take_terminal && isatty(STDIN_FILENO) &&
                    tcgetpgrp(STDIN_FILENO) == getpgrp();
+  const int output_fd = spec.output_fd;
+  int devnull = -1;
+  if (output_fd >= 0) {
+    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) {
+      return absl::InternalError(
+          absl::StrCat("open /dev/null: ", std::strerror(errno)));
+    }
+  }
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) {
-    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+    const int err = errno;
+    if (devnull >= 0) close(devnull);
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(err)));
   }
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -103,6 +114,7 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
     const int err = errno;
     close(errpipe[0]);
     close(errpipe[1]);
+    if (devnull >= 0) close(devnull);
     return absl::ResourceExhaustedError(
         absl::StrCat("fork: ", std::strerror(err)));
   }
@@ -112,6 +124,11 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
     if (tty) tcsetpgrp(STDIN_FILENO, getpid());  // SIGTTOU is blocked
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);  // the wrapper is already gone
+    if (output_fd >= 0) {
+      dup2(devnull, STDIN_FILENO);
+      dup2(output_fd, STDOUT_FILENO);
+      dup2(output_fd, STDERR_FILENO);
+    }
     struct sigaction dfl;
     std::memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
@@ -126,6 +143,7 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
     _exit(err == ENOENT ? 127 : 126);
   }
   close(errpipe[1]);
+  if (devnull >= 0) close(devnull);
   setpgid(pid, pid);  // also in the parent: no race with SignalGroup
   if (tty) tcsetpgrp(STDIN_FILENO, pid);
   int child_errno = 0;

@@ -58,6 +58,11 @@ struct ChildSpec {
   std::vector<std::string> argv;                         // argv[0] included
   std::vector<std::pair<std::string, std::string>> env;  // added/overridden
   bool take_terminal = true;
+  // When ≥ 0: the child's stdout and stderr go to this descriptor and its
+  // stdin is /dev/null (conchd captures a job's output this way). The
+  // descriptor should be close-on-exec in the parent so that no other child
+  // inherits it.
+  int output_fd = -1;
 };
 
 class Child {

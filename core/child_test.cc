@@ -1,5 +1,6 @@
 #include "core/child.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -112,6 +113,27 @@ TEST(ChildTest, SignalGroupReachesGrandchildren) {
   EXPECT_TRUE(test::PollUntil([&] { return !c.GroupAlive(); },
                               absl::Now() + absl::Seconds(10))
                   .ok());
+}
+
+TEST(ChildTest, OutputFdCapturesStdoutAndStderrAndStdinIsEmpty) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c", "echo out; echo err >&2; cat; echo done"};
+  spec.take_terminal = false;
+  spec.output_fd = fds[1];
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  close(fds[1]);
+  ASSERT_TRUE(child.ok()) << child.status();
+  std::string got;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0) got.append(buf, n);
+  close(fds[0]);
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitFor(**child, absl::Seconds(10))), 0);
+  // `cat` read EOF from /dev/null at once instead of the test's stdin.
+  EXPECT_EQ(got, "out\nerr\ndone\n");
 }
 
 TEST(ChildTest, ExecFailureIsReportedBySpawn) {
