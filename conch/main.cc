@@ -7,6 +7,7 @@
 
 #include "CLI/CLI.hpp"
 #include "conch/common_flags.h"
+#include "conch/cron_cmd.h"
 #include "conch/elect_cmd.h"
 #include "conch/exit_codes.h"
 #include "conch/sema_cmd.h"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   CLI::App* elect = conch::SetupElect(app, &elect_args);
   conch::SemaArgs sema_args;
   CLI::App* sema = conch::SetupSema(app, &sema_args);
+  conch::CronArgs cron_args;
+  CLI::App* cron = conch::SetupCron(app, &cron_args);
 
   try {
     app.parse(argc, argv);
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return conch::RunStatus(status_args, common);
   if (elect->parsed()) return conch::RunElect(elect_args, common);
   if (sema->parsed()) return conch::RunSema(sema_args, common);
+  if (cron->parsed()) return conch::RunCron(cron_args, common);
   std::cerr << "conch: no subcommand given (see conch --help)\n";
   return conch::kExitUsage;
 }

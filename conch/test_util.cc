@@ -53,10 +53,11 @@ namespace {
 
 std::vector<std::string> WithCommon(std::vector<std::string> args,
                                     const std::string& prefix,
-                                    const test::EtcdServer& etcd) {
+                                    const test::EtcdServer& etcd,
+                                    const std::string& binary = kConchBinary) {
   // Insert the common flags before "--" so they are not taken as the
   // child's arguments.
-  std::vector<std::string> out = {kConchBinary};
+  std::vector<std::string> out = {binary};
   auto dashdash = std::find(args.begin(), args.end(), "--");
   out.insert(out.end(), args.begin(), dashdash);
   for (std::string f : {std::string("--endpoints"), etcd.endpoint(),
@@ -71,7 +72,8 @@ std::vector<std::string> WithCommon(std::vector<std::string> args,
 
 std::unique_ptr<ConchProcess> ConchProcess::Start(
     std::vector<std::string> args, const std::string& prefix,
-    const test::EtcdServer& etcd, std::map<std::string, std::string> env) {
+    const test::EtcdServer& etcd, std::map<std::string, std::string> env,
+    const std::string& binary) {
   auto p = std::unique_ptr<ConchProcess>(new ConchProcess());
   absl::StatusOr<std::string> dir = test::MakeTempDir("conch-proc");
   EXPECT_TRUE(dir.ok());
@@ -79,7 +81,7 @@ std::unique_ptr<ConchProcess> ConchProcess::Start(
   p->out_path_ = p->dir_ + "/stdout";
   p->err_path_ = p->dir_ + "/stderr";
   test::SubprocessOptions o;
-  o.argv = WithCommon(std::move(args), prefix, etcd);
+  o.argv = WithCommon(std::move(args), prefix, etcd, binary);
   o.env = std::move(env);
   o.stdout_path = p->out_path_;
   o.stderr_path = p->err_path_;

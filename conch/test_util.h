@@ -26,6 +26,8 @@ namespace conch {
 
 // The conch binary in the test's runfiles.
 inline constexpr char kConchBinary[] = "conch/conch";
+// The conchd binary in the test's runfiles.
+inline constexpr char kConchdBinary[] = "conch/conchd";
 
 // A scratch directory removed at destruction.
 class Scratch {
@@ -50,8 +52,8 @@ class ConchProcess {
   // accepted after the subcommand's own). stdout/stderr go to files.
   static std::unique_ptr<ConchProcess> Start(
       std::vector<std::string> args, const std::string& prefix,
-      const test::EtcdServer& etcd,
-      std::map<std::string, std::string> env = {});
+      const test::EtcdServer& etcd, std::map<std::string, std::string> env = {},
+      const std::string& binary = kConchBinary);
 
   pid_t pid() const { return proc_->pid(); }
   absl::Status Signal(int sig) { return proc_->Signal(sig); }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,7 +33,58 @@ absl::Status CheckExecutable(const std::string& path, absl::string_view shown) {
   return absl::OkStatus();
 }
 
+// posix_spawn in a new process group, with default dispositions, an empty
+// mask, and optionally stdin from /dev/null and stdout+stderr to a
+// descriptor.
+absl::StatusOr<pid_t> PosixSpawn(const ChildSpec& spec, const std::string& path,
+                                 std::vector<char*>& argv,
+                                 std::vector<char*>& envp) {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_init(&actions);
+  sigset_t all;
+  sigfillset(&all);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+                                      POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  if (spec.output_fd >= 0) {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+                                     O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, spec.output_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, spec.output_fd, STDERR_FILENO);
+  }
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(),
+                              envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) {
+    const std::string what = absl::StrCat(
+        spec.argv.empty() ? path : spec.argv[0], ": ", std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(what);
+    if (err == EAGAIN || err == ENOMEM) {
+      return absl::ResourceExhaustedError(what);
+    }
+    return absl::PermissionDeniedError(what);
+  }
+  return pid;
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Child>> Child::SpawnWithoutPdeathsig(
+    const ChildSpec& spec, const std::string& path, std::vector<char*>& argv,
+    std::vector<char*>& envp) {
+  absl::StatusOr<pid_t> pid = PosixSpawn(spec, path, argv, envp);
+  if (!pid.ok()) return pid.status();
+  return std::unique_ptr<Child>(new Child(*pid, /*has_terminal=*/false));
+}
 
 absl::StatusOr<std::string> ResolveCommand(absl::string_view command) {
   if (command.empty()) {
@@ -91,6 +143,8 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   argv.push_back(nullptr);
   const std::string path = spec.path;
 
+  if (!spec.die_with_parent)
+    return SpawnWithoutPdeathsig(spec, path, argv, envp);
   const bool tty = spec.take_terminal && isatty(STDIN_FILENO) &&
                    tcgetpgrp(STDIN_FILENO) == getpgrp();
   const int output_fd = spec.output_fd;
@@ -102,8 +156,8 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
           absl::StrCat("open /dev/null: ", std::strerror(errno)));
     }
   }
-  int errpipe[2];
-  if (pipe2(errpipe, O_CLOEXEC) != 0) {
+  int errpipe[2] = {-1, -1};
+  if (spec.wait_for_exec && pipe2(errpipe, O_CLOEXEC) != 0) {
     const int err = errno;
     if (devnull >= 0) close(devnull);
     return absl::InternalError(absl::StrCat("pipe: ", std::strerror(err)));
@@ -112,14 +166,14 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   const pid_t pid = fork();
   if (pid < 0) {
     const int err = errno;
-    close(errpipe[0]);
-    close(errpipe[1]);
+    if (errpipe[0] >= 0) close(errpipe[0]);
+    if (errpipe[1] >= 0) close(errpipe[1]);
     if (devnull >= 0) close(devnull);
     return absl::ResourceExhaustedError(
         absl::StrCat("fork: ", std::strerror(err)));
   }
   if (pid == 0) {
-    close(errpipe[0]);
+    if (errpipe[0] >= 0) close(errpipe[0]);
     setpgid(0, 0);
     if (tty) tcsetpgrp(STDIN_FILENO, getpid());  // SIGTTOU is blocked
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -138,14 +192,17 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     execve(path.c_str(), argv.data(), envp.data());
     const int err = errno;
-    ssize_t ignored = write(errpipe[1], &err, sizeof(err));
-    (void)ignored;
+    if (errpipe[1] >= 0) {
+      ssize_t ignored = write(errpipe[1], &err, sizeof(err));
+      (void)ignored;
+    }
     _exit(err == ENOENT ? 127 : 126);
   }
-  close(errpipe[1]);
   if (devnull >= 0) close(devnull);
   setpgid(pid, pid);  // also in the parent: no race with SignalGroup
   if (tty) tcsetpgrp(STDIN_FILENO, pid);
+  if (errpipe[0] < 0) return std::unique_ptr<Child>(new Child(pid, tty));
+  close(errpipe[1]);
   int child_errno = 0;
   ssize_t n;
   do {

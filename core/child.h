@@ -63,6 +63,17 @@ struct ChildSpec {
   // descriptor should be close-on-exec in the parent so that no other child
   // inherits it.
   int output_fd = -1;
+  // Whether Spawn waits until the exec succeeded (and reports a failure as
+  // NotFound/PermissionDenied). Without the wait a failed exec shows as the
+  // child's exit code 127/126 (conchd, which resolves the command first and
+  // starts many children in a burst, does not wait).
+  bool wait_for_exec = true;
+  // When false, the child is started with posix_spawn (a vfork: no copy of
+  // the parent's page tables, no copy-on-write faults in a busy parent
+  // afterwards) and gets no PR_SET_PDEATHSIG; exec errors are still
+  // reported by Spawn. The caller's fuse must cover its own death (conchd).
+  // Requires take_terminal == false.
+  bool die_with_parent = true;
 };
 
 class Child {
@@ -89,6 +100,9 @@ class Child {
   int wait_status() const { return *wait_status_; }
 
  private:
+  static absl::StatusOr<std::unique_ptr<Child>> SpawnWithoutPdeathsig(
+      const ChildSpec& spec, const std::string& path, std::vector<char*>& argv,
+      std::vector<char*>& envp);
   Child(pid_t pid, bool has_terminal)
       : pid_(pid), has_terminal_(has_terminal) {}
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -134,6 +135,44 @@ TEST(ChildTest, OutputFdCapturesStdoutAndStderrAndStdinIsEmpty) {
   EXPECT_EQ(ExitCodeFromWaitStatus(WaitFor(**child, absl::Seconds(10))), 0);
   // `cat` read EOF from /dev/null at once instead of the test's stdin.
   EXPECT_EQ(got, "out\nerr\ndone\n");
+}
+
+TEST(ChildTest, PosixSpawnedChildLeadsItsGroupWithDefaultSignals) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  // Prints its pgid, its env var, and whether SIGINT is ignored (it must
+  // not be: the parent's dispositions are reset).
+  spec.argv = {"sh", "-c",
+               "echo $(ps -o pgid= -p $$ | tr -d ' ') $CONCH_REV; "
+               "grep SigIgn /proc/$$/status; cat"};
+  spec.env = {{"CONCH_REV", "9"}};
+  spec.take_terminal = false;
+  spec.output_fd = fds[1];
+  spec.die_with_parent = false;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  close(fds[1]);
+  ASSERT_TRUE(child.ok()) << child.status();
+  std::string got;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0) got.append(buf, n);
+  close(fds[0]);
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitFor(**child, absl::Seconds(10))), 0);
+  EXPECT_THAT(got, HasSubstr(absl::StrCat((*child)->pid(), " 9\n")));
+  // No standard signal ignored (glibc keeps its internal ones, 32 and 33).
+  const size_t at = got.find("SigIgn:\t");
+  ASSERT_NE(at, std::string::npos) << got;
+  uint64_t ignored = 0;
+  ASSERT_TRUE(absl::SimpleHexAtoi(got.substr(at + 8, 16), &ignored)) << got;
+  EXPECT_EQ(ignored & 0x7fffffffu, 0u) << got;
+
+  spec.path = "/nonexistent/program";
+  spec.output_fd = -1;  // closed above
+  absl::StatusOr<std::unique_ptr<Child>> missing = Child::Spawn(spec);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(ExitCodeForCommand(missing.status()), 127) << missing.status();
 }
 
 TEST(ChildTest, ExecFailureIsReportedBySpawn) {

@@ -185,6 +185,53 @@ absl::StatusOr<ClaimOutcome> CronStore::Claim(
   return out;
 }
 
+absl::StatusOr<ClaimOutcome> CronStore::ClaimBatch(
+    const std::vector<BatchItem>& items, const records::Claim& claim,
+    absl::Time deadline) const {
+  if (items.empty() || items.size() > static_cast<size_t>(kMaxBatch)) {
+    return absl::InvalidArgumentError("claim batch must hold 1 to 64 ticks");
+  }
+  absl::StatusOr<std::string> claim_json = records::ToJson(claim);
+  if (!claim_json.ok()) return claim_json.status();
+  TxnRequest txn;
+  for (const BatchItem& item : items) {
+    const std::string tick_key = TickKey(item.job->encoded, item.instant);
+    txn.compare.push_back(
+        Compare::CreateRevision(tick_key, CompareOp::kEqual, 0));
+    txn.compare.push_back(
+        Compare::ModRevision(NameKey(prefix_, "cron/job", item.job->encoded),
+                             CompareOp::kEqual, item.job->mod_revision));
+    txn.success.push_back(TxnOp::Put(tick_key, *claim_json));
+  }
+  absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
+  if (!r.ok()) return r.status();
+  ClaimOutcome out;
+  out.claimed = r->succeeded;
+  if (r->succeeded) out.revision = r->revision;
+  return out;
+}
+
+absl::StatusOr<std::vector<bool>> CronStore::Claimed(
+    const std::vector<BatchItem>& items, absl::Time deadline) const {
+  if (items.size() > 128) {
+    return absl::InvalidArgumentError("at most 128 ticks per read");
+  }
+  std::vector<bool> out;
+  if (items.empty()) return out;
+  TxnRequest txn;
+  for (const BatchItem& item : items) {
+    txn.success.push_back(TxnOp::Get(TickKey(item.job->encoded, item.instant),
+                                     {.keys_only = true}));
+  }
+  absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
+  if (!r.ok()) return r.status();
+  for (const auto& result : r->results) {
+    const auto* got = std::get_if<GetResult>(&result);
+    out.push_back(got != nullptr && !got->kvs.empty());
+  }
+  return out;
+}
+
 absl::Status CronStore::WriteResult(absl::string_view encoded,
                                     absl::Time instant,
                                     const records::Result& result,

@@ -127,6 +127,22 @@ class CronStore {
       const CronJob& job, absl::Time instant, const records::Claim& claim,
       const std::optional<records::Result>& skipped, int64_t request_revision,
       absl::Time deadline) const;
+  // Claims many ticks in one Txn, all or nothing: every tick key absent and
+  // every job unchanged. claimed == false when any one is taken or changed
+  // (the caller then claims them one by one). At most kMaxBatch ticks.
+  static constexpr int kMaxBatch = 64;  // two compares each; etcd allows 128
+  struct BatchItem {
+    const CronJob* job;
+    absl::Time instant;
+  };
+  absl::StatusOr<ClaimOutcome> ClaimBatch(const std::vector<BatchItem>& items,
+                                          const records::Claim& claim,
+                                          absl::Time deadline) const;
+  // Whether each tick is claimed, in one read-only Txn (no raft write). At
+  // most 128 ticks.
+  absl::StatusOr<std::vector<bool>> Claimed(const std::vector<BatchItem>& items,
+                                            absl::Time deadline) const;
+
   absl::Status WriteResult(absl::string_view encoded, absl::Time instant,
                            const records::Result& result,
                            absl::Time deadline) const;

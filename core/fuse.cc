@@ -18,12 +18,17 @@
 namespace conch {
 namespace {
 
-enum : int64_t { kArm = 1, kDeadline = 2, kDisarm = 3 };
+enum : int64_t { kArm = 1, kDeadline = 2, kDisarm = 3, kRelease = 4 };
 
 struct Message {
   int64_t type;
-  int64_t value;  // pgid for kArm, monotonic ns for kDeadline
+  int64_t value;  // pgid for kArm/kRelease, monotonic ns for kDeadline
 };
+
+// Sends `sig` to every armed group.
+void SignalAll(const pid_t* groups, int n, int sig) {
+  for (int i = 0; i < n; ++i) kill(-groups[i], sig);
+}
 
 int64_t MonoNs() {
   struct timespec ts;
@@ -58,21 +63,23 @@ int64_t MonoNs() {
   close(1);
   close(2);
 
-  pid_t pgid = 0;
+  // The armed groups: a fixed array, no allocation after the fork.
+  pid_t groups[Fuse::kMaxGroups];
+  int n = 0;
   int64_t deadline = INT64_MAX;
   int64_t kill_at = INT64_MAX;  // set once SIGTERM was sent
   while (true) {
     const int64_t now = MonoNs();
-    if (pgid > 0 && kill_at == INT64_MAX && now >= deadline) {
-      kill(-pgid, SIGTERM);
+    if (n > 0 && kill_at == INT64_MAX && now >= deadline) {
+      SignalAll(groups, n, SIGTERM);
       kill_at = now + kill_after_ns;
     }
-    if (pgid > 0 && now >= kill_at) {
-      kill(-pgid, SIGKILL);
+    if (n > 0 && now >= kill_at) {
+      SignalAll(groups, n, SIGKILL);
       _exit(0);
     }
     int64_t wait_ns = INT64_MAX;
-    if (pgid > 0) {
+    if (n > 0) {
       wait_ns = (kill_at != INT64_MAX ? kill_at : deadline) - now;
     }
     int timeout_ms = -1;
@@ -85,16 +92,28 @@ int64_t MonoNs() {
     const int ready = poll(&p, 1, timeout_ms);
     if (ready <= 0) continue;
     Message m;
-    const ssize_t n = read(fd, &m, sizeof(m));
-    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+    const ssize_t got = read(fd, &m, sizeof(m));
+    if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
       // The wrapper is gone: nobody is left to account for the child.
-      if (pgid > 0) kill(-pgid, SIGKILL);
+      SignalAll(groups, n, SIGKILL);
       _exit(0);
     }
-    if (n != sizeof(m)) continue;
+    if (got != sizeof(m)) continue;
     switch (m.type) {
       case kArm:
-        pgid = static_cast<pid_t>(m.value);
+        if (n < Fuse::kMaxGroups) {
+          groups[n++] = static_cast<pid_t>(m.value);
+          // Armed after it fired: this group gets the same treatment.
+          if (kill_at != INT64_MAX) kill(-groups[n - 1], SIGTERM);
+        }
+        break;
+      case kRelease:
+        for (int i = 0; i < n; ++i) {
+          if (groups[i] == static_cast<pid_t>(m.value)) {
+            groups[i] = groups[--n];
+            break;
+          }
+        }
         break;
       case kDeadline:
         if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
@@ -154,6 +173,8 @@ void Fuse::Arm(pid_t pgid, MonoTime deadline) const {
   Send(kDeadline, deadline.nanos());
   Send(kArm, pgid);
 }
+
+void Fuse::Release(pid_t pgid) const { Send(kRelease, pgid); }
 
 void Fuse::SetDeadline(MonoTime deadline) const {
   Send(kDeadline, deadline.nanos());

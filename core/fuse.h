@@ -7,14 +7,17 @@
 // in a session of its own, so that signals aimed at the wrapper's process
 // group do not reach it. The wrapper keeps one end of a socket pair and
 // pushes to it
-//   - Arm(pgid, deadline): the child's group and the lease deadline;
+//   - Arm(pgid, deadline): a child's group (one more to guard) and the
+//     lease deadline;
 //   - SetDeadline(deadline): after every keepalive answer;
-//   - Disarm(): the child is gone and the wrapper is about to exit.
-// The guard, on its own:
+//   - Release(pgid): that group is gone (conchd guards many runs with one
+//     fuse per session and releases each when it ends);
+//   - Disarm(): the children are gone and the wrapper is about to exit.
+// The guard, on its own, for every armed group:
 //   - when the socket reports EOF (the wrapper died, even by SIGKILL: the
-//     kernel closes its descriptors) → SIGKILL to the group at once;
-//   - when the armed deadline passes (wrapper frozen by SIGSTOP, starved,
-//     paused) → SIGTERM to the group, SIGKILL after `kill_after`;
+//     kernel closes its descriptors) → SIGKILL to the groups at once;
+//   - when the deadline passes (wrapper frozen by SIGSTOP, starved,
+//     paused) → SIGTERM to the groups, SIGKILL after `kill_after`;
 //   then it exits. After Disarm it exits without signalling.
 //
 // With the fuse, a cooperative child is stopped at the local lease
@@ -52,9 +55,14 @@ class Fuse {
   Fuse& operator=(const Fuse&) = delete;
   ~Fuse();
 
+  // How many groups one guard holds at once; further Arm calls are ignored
+  // (the caller keeps count and starts another fuse, or refuses the run).
+  static constexpr int kMaxGroups = 8192;
+
   pid_t guard_pid() const { return guard_pid_; }
 
   void Arm(pid_t pgid, MonoTime deadline) const;
+  void Release(pid_t pgid) const;
   void SetDeadline(MonoTime deadline) const;
   void Disarm() const;
   // Whether the guard process is still running (it exits once it fired).

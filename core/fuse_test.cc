@@ -92,3 +92,33 @@ TEST(FuseTest, PushedDeadlinesKeepTheChildAlive) {
 
 }  // namespace
 }  // namespace conch
+
+namespace conch {
+namespace {
+
+TEST(FuseTest, GuardsManyGroupsAndSparesReleasedOnes) {
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(5));
+  ASSERT_TRUE(fuse.ok()) << fuse.status();
+  std::unique_ptr<Child> a = SpawnShell("sleep 300");
+  std::unique_ptr<Child> b = SpawnShell("sleep 300");
+  std::unique_ptr<Child> released = SpawnShell("sleep 300");
+  ASSERT_TRUE(a != nullptr && b != nullptr && released != nullptr);
+  const MonoTime deadline = MonoNow() + absl::Milliseconds(300);
+  (*fuse)->Arm(a->pgid(), deadline);
+  (*fuse)->Arm(b->pgid(), deadline);
+  (*fuse)->Arm(released->pgid(), deadline);
+  (*fuse)->Release(released->pgid());
+  const int sa = WaitExit(*a, absl::Now() + absl::Seconds(5));
+  const int sb = WaitExit(*b, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(WIFSIGNALED(sa) && WIFSIGNALED(sb)) << sa << " " << sb;
+  EXPECT_EQ(WTERMSIG(sa), SIGTERM);
+  EXPECT_EQ(WTERMSIG(sb), SIGTERM);
+  // The released group is not the fuse's any more.
+  int status = 0;
+  EXPECT_EQ(waitpid(released->pid(), &status, WNOHANG), 0);
+  released->SignalGroup(SIGKILL);
+  WaitExit(*released, absl::Now() + absl::Seconds(5));
+}
+
+}  // namespace
+}  // namespace conch

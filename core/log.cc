@@ -15,6 +15,8 @@ namespace conch {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kWarn)};
+std::atomic<const char*> g_program{"conch"};
+std::atomic<bool> g_wall_clock{false};
 
 absl::string_view Name(LogLevel level) {
   switch (level) {
@@ -44,6 +46,11 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 
+void SetLogProgram(const char* program, bool wall_clock) {
+  g_program = program;
+  g_wall_clock = wall_clock;
+}
+
 bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) <= g_level.load();
 }
@@ -52,10 +59,14 @@ void Log(LogLevel level, absl::string_view message) {
   if (!LogEnabled(level)) return;
   // Milliseconds since the first message, to see where time goes.
   static const absl::Time start = absl::Now();
-  const std::string line = absl::StrCat(
-      "conch[", getpid(), "] +",
-      absl::StrFormat("%.1f", absl::ToDoubleMilliseconds(absl::Now() - start)),
-      "ms: ", Name(level), ": ", message, "\n");
+  const absl::Time now = absl::Now();
+  const std::string when =
+      g_wall_clock.load()
+          ? absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", now, absl::UTCTimeZone())
+          : absl::StrFormat("+%.1fms", absl::ToDoubleMilliseconds(now - start));
+  const std::string line =
+      absl::StrCat(g_program.load(), "[", getpid(), "] ", when, ": ",
+                   Name(level), ": ", message, "\n");
   // One write keeps lines from different threads whole.
   ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;

@@ -20,9 +20,13 @@ enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 // "error", "warn", "info", "debug" (case-insensitive).
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);
 void SetLogLevel(LogLevel level);
+// The name in front of each line ("conch" by default; `program` must live
+// forever, e.g. a literal) and whether lines carry the UTC wall-clock time
+// (daemons) instead of the milliseconds since the first message.
+void SetLogProgram(const char* program, bool wall_clock);
 bool LogEnabled(LogLevel level);
 
-// Writes "conch[pid]: <level>: <message>\n" to stderr when enabled.
+// Writes "conch[pid] +12.3ms: <level>: <message>\n" to stderr when enabled.
 void Log(LogLevel level, absl::string_view message);
 
 }  // namespace conch

@@ -1,0 +1,63 @@
+// conchd: the cron daemon (spec 04). main() only builds the command line
+// and hands over to RunCronDaemon (conch/cron_daemon.h).
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "conch/common_flags.h"
+#include "conch/cron_daemon.h"
+#include "conch/exit_codes.h"
+#include "conch/version.h"
+#include "core/duration.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"conchd: runs the ticks of conch cron jobs, each at most once",
+               "conchd"};
+  app.set_version_flag("--version", std::string("conchd ") + conch::kVersion);
+  conch::CommonFlags common;
+  common.log_level = "info";  // one line per tick by default
+  conch::AddCommonFlags(app, &common);
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::string id = host;
+  std::string max_late = "10s";
+  int workers = 8;
+  app.add_option("--id", id,
+                 "this daemon's id, unique among live daemons (default: the "
+                 "host name)")
+      ->envname("CONCHD_ID");
+  app.add_option("--max-late", max_late,
+                 "never claim a tick older than this (default 10s)");
+  app.add_option("--workers", workers,
+                 "threads for etcd calls (claims, results), 1 to 64");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "conchd: " << e.what() << " (see conchd --help)\n";
+    return conch::kExitUsage;
+  }
+  conch::SetLogProgram("conchd", /*wall_clock=*/true);
+  absl::StatusOr<conch::CommonOptions> options = conch::Resolve(common);
+  if (!options.ok()) return conch::ReportFailure(options.status());
+  absl::StatusOr<absl::Duration> late =
+      conch::ParsePositiveDuration("--max-late", max_late);
+  if (!late.ok()) return conch::ReportFailure(late.status());
+  if (workers < 1 || workers > 64) {
+    std::cerr << "conchd: invalid --workers " << workers
+              << ": must be 1 to 64\n";
+    return conch::kExitUsage;
+  }
+  conch::CronDaemonOptions o;
+  o.common = *options;
+  o.id = id;
+  o.max_late = *late;
+  o.workers = workers;
+  return conch::RunCronDaemon(o);
+}

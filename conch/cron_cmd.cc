@@ -1,0 +1,364 @@
+#include "conch/cron_cmd.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "conch/exit_codes.h"
+#include "conch/json_writer.h"
+#include "core/connection.h"
+#include "core/cron.h"
+#include "core/cron_state.h"
+#include "core/duration.h"
+#include "core/kv.h"
+#include "core/names.h"
+#include "core/records.h"
+#include "core/schedule.h"
+#include "core/watch.h"
+
+namespace conch {
+namespace {
+
+int Usage(const std::string& message) {
+  std::cerr << "conch: " << message << "\n";
+  return kExitUsage;
+}
+
+absl::Status CheckName(const std::string& name) {
+  absl::StatusOr<std::string> enc = EncodeName(name);
+  if (enc.ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid job name: ", enc.status().message()));
+}
+
+std::string UserName() {
+  const struct passwd* pw = getpwuid(getuid());
+  return pw != nullptr ? pw->pw_name : "";
+}
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+struct Dialed {
+  std::unique_ptr<etcd::Connection> conn;
+  absl::Time deadline;
+};
+
+absl::StatusOr<Dialed> Dial(const CommonOptions& o) {
+  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+      etcd::Connection::Dial(o.connection);
+  if (!conn.ok()) return conn.status();
+  return Dialed{*std::move(conn), absl::Now() + o.connection.dial_timeout};
+}
+
+int RunAdd(const CronArgs& a, const CommonOptions& o) {
+  absl::Status name = CheckName(a.name);
+  if (!name.ok()) return ReportFailure(name);
+  if (a.schedule.empty()) return Usage("--schedule is required");
+  absl::StatusOr<Schedule> schedule = Schedule::Parse(a.schedule, a.tz);
+  if (!schedule.ok()) return ReportFailure(schedule.status());
+  if (a.overlap != "allow" && a.overlap != "skip") {
+    return Usage(absl::StrCat("invalid --overlap \"", a.overlap,
+                              "\": want allow or skip"));
+  }
+  if (a.command.empty()) {
+    return Usage("nothing to run: give the command after --");
+  }
+  records::Job job;
+  job.set_schedule(a.schedule);
+  job.set_tz(a.tz);
+  for (const std::string& arg : a.command) {
+    job.add_argv(records::SanitizeUtf8(arg));
+  }
+  job.set_overlap(a.overlap);
+  job.set_created(records::FormatRfc3339(absl::Now()));
+  absl::StatusOr<Dialed> d = Dial(o);
+  if (!d.ok()) return ReportFailure(d.status());
+  etcd::CronStore store(d->conn.get(), o.prefix);
+  absl::Status added = store.AddJob(a.name, job, a.replace, d->deadline);
+  if (absl::IsAlreadyExists(added)) return Usage(std::string(added.message()));
+  if (!added.ok()) return ReportFailure(added);
+  std::cout << "job " << a.name << " stored; next tick "
+            << records::FormatRfc3339(schedule->Next(absl::Now())) << "\n";
+  return kExitOk;
+}
+
+int RunRm(const CronArgs& a, const CommonOptions& o) {
+  absl::Status name = CheckName(a.name);
+  if (!name.ok()) return ReportFailure(name);
+  absl::StatusOr<Dialed> d = Dial(o);
+  if (!d.ok()) return ReportFailure(d.status());
+  etcd::CronStore store(d->conn.get(), o.prefix);
+  absl::Status removed = store.RemoveJob(a.name, d->deadline);
+  if (absl::IsNotFound(removed)) {
+    std::cerr << "conch: " << removed.message() << "\n";
+    return kExitVacant;
+  }
+  if (!removed.ok()) return ReportFailure(removed);
+  return kExitOk;
+}
+
+std::string TickJson(const etcd::CronTick& t, const etcd::TickState& s) {
+  JsonWriter w;
+  w.Field("tick", records::FormatRfc3339(t.instant));
+  w.Field("state", etcd::TickStateName(s.kind));
+  w.Field("text", etcd::FormatTickState(s));
+  w.Field("daemon", s.runner);
+  w.Field("rev", t.claim_revision);
+  if (t.result.has_value()) {
+    w.Field("started", t.result->started());
+    w.Field("ended", t.result->ended());
+    if (t.result->has_exit_code()) {
+      w.Field("exit_code", int64_t{t.result->exit_code()});
+    }
+    if (t.result->has_signal()) w.Field("signal", int64_t{t.result->signal()});
+    if (t.result->has_skipped()) w.Field("skipped", t.result->skipped());
+    w.Field("output_tail", t.result->output_tail());
+  }
+  return w.Finish();
+}
+
+std::string TickText(const etcd::CronTick& t, const etcd::TickState& s) {
+  std::string line = absl::StrCat(records::FormatRfc3339(t.instant), "  ",
+                                  etcd::FormatTickState(s));
+  if (s.kind != etcd::TickState::Kind::kRunning && !s.runner.empty()) {
+    absl::StrAppend(&line, "  on ", s.runner);
+  }
+  absl::StrAppend(&line, "  rev ", t.claim_revision);
+  return line;
+}
+
+int RunLs(const CronArgs& a, const CommonOptions& o) {
+  if (a.history < 0 || a.history > etcd::kCronHistory) {
+    return Usage(absl::StrCat("invalid --history ", a.history,
+                              ": must be 0 to ", etcd::kCronHistory));
+  }
+  absl::StatusOr<Dialed> d = Dial(o);
+  if (!d.ok()) return ReportFailure(d.status());
+  etcd::CronStore store(d->conn.get(), o.prefix);
+  absl::StatusOr<etcd::CronJobList> list = store.ListJobs(d->deadline);
+  if (!list.ok()) return ReportFailure(list.status());
+  absl::StatusOr<std::map<std::string, std::string>> live =
+      store.LiveDaemons(d->deadline);
+  if (!live.ok()) return ReportFailure(live.status());
+  const absl::Time now = absl::Now();
+  std::string json = "[";
+  if (!o.json) {
+    std::cout << "NAME\tSCHEDULE\tTZ\tOVERLAP\tNEXT\tLAST\tSTATE\n";
+  }
+  bool first = true;
+  for (const etcd::CronJob& job : list->jobs) {
+    absl::StatusOr<std::vector<etcd::CronTick>> ticks =
+        store.History(job.encoded, std::max(1, a.history), d->deadline);
+    if (!ticks.ok()) return ReportFailure(ticks.status());
+    absl::StatusOr<Schedule> schedule =
+        Schedule::Parse(job.job.schedule(), job.job.tz());
+    const std::string next =
+        schedule.ok() ? records::FormatRfc3339(schedule->Next(now))
+                      : absl::StrCat("(", schedule.status().message(), ")");
+    if (o.json) {
+      JsonWriter w;
+      w.Field("name", job.name);
+      w.Field("schedule", job.job.schedule());
+      w.Field("tz", job.job.tz());
+      w.Field("overlap", job.job.overlap());
+      w.Field("next", schedule.ok() ? next : "");
+      std::string obj = w.Finish();
+      obj.pop_back();
+      absl::StrAppend(&obj, ",\"argv\":[");
+      for (int i = 0; i < job.job.argv_size(); ++i) {
+        absl::StrAppend(&obj, i > 0 ? "," : "",
+                        JsonWriter::Quote(job.job.argv(i)));
+      }
+      absl::StrAppend(&obj, "],\"last\":");
+      if (ticks->empty()) {
+        absl::StrAppend(&obj, "null");
+      } else {
+        absl::StrAppend(
+            &obj, TickJson((*ticks)[0], etcd::StateOfTick((*ticks)[0], *live)));
+      }
+      absl::StrAppend(&obj, ",\"history\":[");
+      for (size_t i = 0; a.history > 0 && i < ticks->size(); ++i) {
+        absl::StrAppend(
+            &obj, i > 0 ? "," : "",
+            TickJson((*ticks)[i], etcd::StateOfTick((*ticks)[i], *live)));
+      }
+      absl::StrAppend(&obj, "]}");
+      absl::StrAppend(&json, first ? "" : ",", obj);
+      first = false;
+      continue;
+    }
+    std::string last = "-\t-";
+    if (!ticks->empty()) {
+      last = absl::StrCat(
+          records::FormatRfc3339((*ticks)[0].instant), "\t",
+          etcd::FormatTickState(etcd::StateOfTick((*ticks)[0], *live)));
+    }
+    std::cout << job.name << "\t" << job.job.schedule() << "\t" << job.job.tz()
+              << "\t" << job.job.overlap() << "\t" << next << "\t" << last
+              << "\n";
+    for (size_t i = 0; a.history > 0 && i < ticks->size(); ++i) {
+      std::cout << "  "
+                << TickText((*ticks)[i], etcd::StateOfTick((*ticks)[i], *live))
+                << "\n";
+    }
+  }
+  if (o.json) {
+    std::cout << json << "]\n";
+  } else {
+    for (const etcd::BadCronJob& bad : list->bad) {
+      std::cout << "(unreadable job " << bad.key << ": " << bad.error << ")\n";
+    }
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
+int RunRun(const CronArgs& a, const CommonOptions& o) {
+  absl::Status name = CheckName(a.name);
+  if (!name.ok()) return ReportFailure(name);
+  absl::StatusOr<absl::Duration> timeout =
+      ParsePositiveDuration("--timeout", a.timeout);
+  if (!timeout.ok()) return ReportFailure(timeout.status());
+  absl::StatusOr<Dialed> d = Dial(o);
+  if (!d.ok()) return ReportFailure(d.status());
+  etcd::CronStore store(d->conn.get(), o.prefix);
+  const std::string encoded = *EncodeName(a.name);
+  const absl::Time instant = absl::Now();
+  // Watch the tick key before asking, so the claim cannot slip past.
+  etcd::WatchStream watches(d->conn.get());
+  absl::StatusOr<std::unique_ptr<etcd::Watcher>> w =
+      watches.Watch(store.TickKey(encoded, instant), {}, d->deadline);
+  if (!w.ok()) return ReportFailure(w.status());
+  records::RunRequest req;
+  req.set_host(HostName());
+  req.set_pid(getpid());
+  req.set_user(UserName());
+  req.set_requested_at(records::FormatRfc3339(instant));
+  absl::Status asked = store.RequestRun(a.name, instant, req, d->deadline);
+  if (absl::IsNotFound(asked)) {
+    std::cerr << "conch: " << asked.message() << "\n";
+    return kExitVacant;
+  }
+  if (!asked.ok()) return ReportFailure(asked);
+  const absl::Time give_up = absl::Now() + *timeout;
+  while (true) {
+    absl::StatusOr<etcd::WatchBatch> b = (*w)->Next(give_up);
+    if (b.ok()) {
+      for (const etcd::Event& ev : b->events) {
+        if (ev.type != etcd::Event::Type::kPut) continue;
+        records::Claim c;
+        (void)records::FromJson(ev.kv.value, &c);
+        std::cout << "tick " << records::FormatRfc3339(instant)
+                  << " claimed by " << c.daemon() << " (rev "
+                  << ev.kv.mod_revision << ")\n";
+        return kExitOk;
+      }
+      continue;
+    }
+    if (!absl::IsDeadlineExceeded(b.status())) return ReportFailure(b.status());
+    // Nobody claimed it: withdraw, unless a daemon took it meanwhile.
+    absl::StatusOr<bool> cancelled = store.CancelRun(
+        a.name, instant, absl::Now() + o.connection.dial_timeout);
+    if (cancelled.ok() && !*cancelled) {
+      std::cout << "tick " << records::FormatRfc3339(instant) << " claimed\n";
+      return kExitOk;
+    }
+    std::cerr << "conch: no conchd claimed the run of " << a.name << " within "
+              << a.timeout << " (is a daemon running?)\n";
+    return kExitTempFail;
+  }
+}
+
+int RunNext(const CronArgs& a) {
+  if (a.schedule.empty()) return Usage("--schedule is required");
+  absl::StatusOr<Schedule> schedule = Schedule::Parse(a.schedule, a.tz);
+  if (!schedule.ok()) return ReportFailure(schedule.status());
+  absl::Time t = absl::Now();
+  if (!a.from.empty()) {
+    absl::StatusOr<absl::Time> from = records::ParseRfc3339(a.from);
+    if (!from.ok()) {
+      return Usage(absl::StrCat("invalid --from \"", a.from,
+                                "\": want an RFC 3339 time"));
+    }
+    t = *from;
+  }
+  if (a.count < 1 || a.count > 1000) {
+    return Usage(absl::StrCat("invalid --count ", a.count, ": 1 to 1000"));
+  }
+  absl::TimeZone zone;
+  absl::LoadTimeZone(a.tz, &zone);
+  for (int i = 0; i < a.count; ++i) {
+    t = schedule->Next(t);
+    std::cout << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone())
+              << "  " << absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", t, zone)
+              << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
+  CLI::App* cron =
+      root.add_subcommand("cron", "scheduled jobs, run by conchd daemons");
+  cron->require_subcommand(1);
+  cron->fallthrough();
+
+  a->apps.add = cron->add_subcommand("add", "store a job");
+  a->apps.add->add_option("name", a->name, "job name (1 to 256 bytes)")
+      ->required();
+  a->apps.add->add_option("--schedule", a->schedule,
+                          "five-field cron, @hourly…@yearly, or @every D");
+  a->apps.add->add_option("--tz", a->tz, "IANA time zone (default UTC)");
+  a->apps.add->add_option("--overlap", a->overlap,
+                          "allow (default) or skip a tick while the previous "
+                          "run is still running");
+  a->apps.add->add_flag("--replace", a->replace, "replace an existing job");
+  a->apps.add->add_option("command", a->command, "the command, after --");
+
+  a->apps.rm = cron->add_subcommand("rm", "delete a job (exit 1: no such job)");
+  a->apps.rm->add_option("name", a->name, "job name")->required();
+
+  a->apps.ls = cron->add_subcommand("ls", "list jobs and their last tick");
+  a->apps.ls->add_option("--history", a->history,
+                         "also list the last K ticks of each job (0 to 100)");
+
+  a->apps.run = cron->add_subcommand(
+      "run", "ask the daemons to run an extra tick of a job now");
+  a->apps.run->add_option("name", a->name, "job name")->required();
+  a->apps.run->add_option("--timeout", a->timeout,
+                          "exit 75 if no daemon claims it within this (10s)");
+
+  a->apps.next = cron->add_subcommand(
+      "next", "print the next ticks of a schedule (no etcd needed)");
+  a->apps.next->add_option("--schedule", a->schedule, "the schedule");
+  a->apps.next->add_option("--tz", a->tz, "IANA time zone (default UTC)");
+  a->apps.next->add_option("--from", a->from,
+                           "start after this RFC 3339 time (default now)");
+  a->apps.next->add_option("--count", a->count, "how many ticks (default 5)");
+  return cron;
+}
+
+int RunCron(const CronArgs& args, const CommonFlags& common) {
+  absl::StatusOr<CommonOptions> o = Resolve(common);
+  if (!o.ok()) return ReportFailure(o.status());
+  if (args.apps.next->parsed()) return RunNext(args);
+  if (args.apps.add->parsed()) return RunAdd(args, *o);
+  if (args.apps.rm->parsed()) return RunRm(args, *o);
+  if (args.apps.ls->parsed()) return RunLs(args, *o);
+  if (args.apps.run->parsed()) return RunRun(args, *o);
+  return Usage("cron: no subcommand given (add, rm, ls, run, next)");
+}
+
+}  // namespace conch

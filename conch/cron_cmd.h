@@ -1,0 +1,65 @@
+// `conch cron add|rm|ls|run|next`: the job definitions that conchd runs
+// (spec 04, docs/cron.md).
+//
+//   add NAME --schedule SPEC [--tz ZONE] [--overlap allow|skip] [--replace]
+//       -- CMD [ARGS…]       store a job; 64 for a bad name, schedule, zone
+//                            or overlap, or an existing NAME without
+//                            --replace (nothing is written then)
+//   rm NAME                  delete the definition (exit 1: no such job); a
+//                            run in progress finishes and records its result
+//   ls [--json] [--history K]  one row per job: name, schedule, zone, next
+//                            tick, last tick and its state; K past ticks each
+//   run NAME [--timeout D]   ask the daemons for an extra tick now; exit 0
+//                            once one claimed it, 75 if none did within D
+//                            (default 10s; the request is withdrawn), 1 for
+//                            no such job
+//   next --schedule SPEC [--tz ZONE] [--from T] [--count K]
+//                            print the next K ticks after T (no etcd): a
+//                            preview, and how DST edges are checked end to
+//                            end
+//
+// Thread-compatible; runs on the main thread.
+#ifndef CONCH_CONCH_CRON_CMD_H_
+#define CONCH_CONCH_CRON_CMD_H_
+
+#include <string>
+#include <vector>
+
+#include "conch/common_flags.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace conch {
+
+struct CronArgs {
+  std::string name;
+  std::string schedule;
+  std::string tz = "UTC";
+  std::string overlap = "allow";
+  bool replace = false;
+  std::vector<std::string> command;
+  int history = 0;
+  std::string timeout = "10s";
+  std::string from;  // next: RFC 3339, default now
+  int count = 5;
+  // The subcommands (owned by the CLI11 app), set by SetupCron so that
+  // RunCron can tell which one was parsed.
+  struct Apps {
+    CLI::App* add = nullptr;
+    CLI::App* rm = nullptr;
+    CLI::App* ls = nullptr;
+    CLI::App* run = nullptr;
+    CLI::App* next = nullptr;
+  } apps;
+};
+
+// Registers `cron` and its subcommands; returns the `cron` app.
+CLI::App* SetupCron(CLI::App& root, CronArgs* args);
+// Runs whichever cron subcommand was parsed.
+int RunCron(const CronArgs& args, const CommonFlags& common);
+
+}  // namespace conch
+
+#endif  // CONCH_CONCH_CRON_CMD_H_

@@ -1,0 +1,1010 @@
+#include "conch/cron_daemon.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "conch/exit_codes.h"
+#include "conch/version.h"
+#include "core/backoff.h"
+#include "core/child.h"
+#include "core/cron.h"
+#include "core/cron_state.h"
+#include "core/etcd_status.h"
+#include "core/fuse.h"
+#include "core/log.h"
+#include "core/mono_time.h"
+#include "core/notifier.h"
+#include "core/records.h"
+#include "core/schedule.h"
+#include "core/session.h"
+#include "core/signals.h"
+#include "core/supervisor.h"
+#include "core/watch.h"
+#include "core/work_pool.h"
+
+namespace conch {
+namespace {
+
+using etcd::CronJob;
+using etcd::CronStore;
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+// Every live fuse gets each new lease deadline (from gRPC threads).
+class FuseSet {
+ public:
+  etcd::KeepAlive::Listener Listener() {
+    return [this](MonoTime deadline, const absl::Status& status) {
+      if (!status.ok()) return;  // the loop acts on loss itself
+      absl::MutexLock lock(&mu_);
+      for (const Fuse* f : fuses_) f->SetDeadline(deadline);
+    };
+  }
+  void Add(const Fuse* f) {
+    absl::MutexLock lock(&mu_);
+    fuses_.insert(f);
+  }
+  void Remove(const Fuse* f) {
+    absl::MutexLock lock(&mu_);
+    fuses_.erase(f);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<const Fuse*> fuses_ ABSL_GUARDED_BY(mu_);
+};
+
+// A job as this daemon schedules it.
+struct ScheduledJob {
+  CronJob job;
+  Schedule schedule;
+  absl::Time next;  // the next tick to try
+};
+
+// One claimed tick being run here.
+struct Run {
+  CronJob job;
+  absl::Time instant;
+  int64_t revision = 0;
+  std::unique_ptr<Child> child;
+  std::shared_ptr<const Fuse> fuse;  // the session's, when it started
+  int out_fd = -1;  // read end of the output pipe, -1 once closed
+  std::string tail;
+  absl::Time started;
+  std::optional<int> wait_status;
+  std::optional<MonoTime> kill_at;  // TERM sent; KILL at this time
+  bool stopped_by_daemon = false;
+};
+
+// A tick waiting to be claimed.
+struct PendingTick {
+  CronJob job;
+  absl::Time instant;
+};
+
+// What a worker reports back to the loop.
+struct Completion {
+  enum class Kind { kClaim, kResult, kLive } kind = Kind::kClaim;
+  std::vector<std::string> live;  // kLive: the registered daemon ids
+  CronJob job;
+  absl::Time instant;
+  absl::StatusOr<etcd::ClaimOutcome> claim = etcd::ClaimOutcome{};
+  bool skipped = false;
+  bool request = false;
+  absl::Status result_status;
+};
+
+class Daemon {
+ public:
+  Daemon(const CronDaemonOptions& o, SignalSet& signals, etcd::Connection& conn)
+      : o_(o),
+        signals_(signals),
+        conn_(conn),
+        store_(&conn, o.common.prefix),
+        watches_(&conn),
+        pool_(o.workers),
+        start_(absl::Now()) {}
+
+  int Run();
+
+ private:
+  absl::Time CallDeadline() const {
+    return absl::Now() + o_.common.connection.dial_timeout;
+  }
+  absl::Status OpenSession();
+  absl::Status LoadJobs();
+  absl::Status WatchRuns(int64_t from_revision);
+  void UpsertJob(CronJob job);
+  void DrainWatchers();
+  void ClaimDue();
+  void ClaimFallbacks();
+  void SubmitClaim(const CronJob& job, absl::Time instant,
+                   int64_t request_revision);
+  // Runs on a worker: one tick, one Txn (after the overlap check).
+  Completion ClaimOne(const CronJob& job, absl::Time instant,
+                      const records::Claim& claim, int64_t request_revision,
+                      bool running_here);
+  bool Owns(const CronJob& job) const;
+  records::Claim NewClaim() const;
+  bool RunningHere(const CronJob& job) const;
+  void RefreshLive();
+  void HandleCompletions();
+  void StartRun(const CronJob& job, absl::Time instant, int64_t revision);
+  void RecordNotRun(const CronJob& job, absl::Time instant,
+                    const std::string& why, int exit_code);
+  void SubmitResult(const CronJob& job, absl::Time instant,
+                    records::Result result, const std::string& line);
+  void Reap();
+  void ReadOutputs(const std::vector<struct pollfd>& fds);
+  void AdvanceRuns();
+  void StopAllRuns(const char* why);
+  void CheckSession();
+  MonoTime NextWake() const;
+  void Push(Completion c) {
+    {
+      absl::MutexLock lock(&done_mu_);
+      done_.push_back(std::move(c));
+    }
+    wake_.Notify();
+  }
+
+  // Constant after construction.
+  const CronDaemonOptions& o_;
+  SignalSet& signals_;
+  etcd::Connection& conn_;
+  const CronStore store_;
+  const std::string host_ = HostName();
+
+  etcd::WatchStream watches_;
+  Notifier wake_;
+  FuseSet fuses_;
+  std::unique_ptr<etcd::Session> session_;
+  // One fuse per session guards every run started under it; a run keeps
+  // its session's fuse alive until it ends.
+  std::shared_ptr<const Fuse> fuse_;
+  std::unique_ptr<etcd::Watcher> job_watcher_;
+  std::unique_ptr<etcd::Watcher> run_watcher_;
+  std::map<std::string, ScheduledJob> jobs_;  // by encoded name
+  std::map<pid_t, std::unique_ptr<struct Run>> runs_;
+  int in_flight_ = 0;  // work submitted, completion not yet handled
+  // Every tick has a preferred claimer among the live daemons (a hash of
+  // the job name): it claims its ticks at the instant, in batches; the
+  // others claim only what is still unclaimed fallback_delay_ later.
+  std::vector<std::string> live_ids_;  // sorted
+  bool live_refreshing_ = false;
+  MonoTime next_live_refresh_;
+  std::vector<PendingTick> fallback_;
+  const absl::Duration fallback_delay_ =
+      std::min(absl::Milliseconds(250), o_.max_late / 2);
+  bool stopping_ = false;
+  MonoTime grace_until_ = MonoTime::Infinite();
+  MonoTime next_session_try_;
+  static constexpr BackoffPolicy kSessionRetry{.initial = absl::Seconds(1),
+                                               .max = absl::Seconds(10)};
+  Backoff session_retry_{kSessionRetry, static_cast<uint64_t>(getpid())};
+
+  absl::Mutex done_mu_;
+  std::vector<Completion> done_ ABSL_GUARDED_BY(done_mu_);
+
+  WorkPool pool_;  // last: joined first, while the rest is still alive
+  const absl::Time start_;
+};
+
+absl::Status Daemon::OpenSession() {
+  etcd::SessionOptions so;
+  so.ttl = o_.common.ttl;
+  so.on_deadline = fuses_.Listener();
+  so.on_event = [this] { wake_.Notify(); };
+  absl::StatusOr<std::unique_ptr<etcd::Session>> s =
+      etcd::Session::Create(&conn_, &watches_, so, CallDeadline());
+  if (!s.ok()) return s.status();
+  records::Daemon d;
+  d.set_host(host_);
+  d.set_pid(getpid());
+  d.set_since(records::FormatRfc3339(start_));
+  d.set_version(kVersion);
+  absl::Status reg =
+      store_.RegisterDaemon(o_.id, d, (*s)->lease(), CallDeadline());
+  if (!reg.ok()) {
+    (*s)->Close(CallDeadline()).IgnoreError();
+    return reg;
+  }
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse =
+      Fuse::Start(o_.common.kill_after);
+  if (!fuse.ok()) {
+    (*s)->Close(CallDeadline()).IgnoreError();
+    return fuse.status();
+  }
+  fuse_ = *std::move(fuse);
+  fuses_.Add(fuse_.get());
+  session_ = *std::move(s);
+  Log(LogLevel::kInfo, absl::StrCat("daemon ", o_.id, " registered on lease ",
+                                    etcd::LeaseHex(session_->lease())));
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::LoadJobs() {
+  absl::StatusOr<etcd::CronJobList> list = store_.ListJobs(CallDeadline());
+  if (!list.ok()) return list.status();
+  jobs_.clear();
+  for (const etcd::BadCronJob& bad : list->bad) {
+    Log(LogLevel::kWarn,
+        absl::StrCat("ignoring job key ", bad.key, ": ", bad.error));
+  }
+  for (CronJob& job : list->jobs) UpsertJob(std::move(job));
+  etcd::WatchOptions wo;
+  wo.prefix = true;
+  wo.start_revision = list->revision + 1;
+  wo.on_ready = [this] { wake_.Notify(); };
+  absl::StatusOr<std::unique_ptr<etcd::Watcher>> w =
+      watches_.Watch(store_.JobPrefix(), wo, CallDeadline());
+  if (!w.ok()) return w.status();
+  job_watcher_ = *std::move(w);
+  return WatchRuns(list->revision + 1);
+}
+
+absl::Status Daemon::WatchRuns(int64_t from_revision) {
+  etcd::WatchOptions wo;
+  wo.prefix = true;
+  wo.start_revision = from_revision;
+  wo.no_delete = true;
+  wo.on_ready = [this] { wake_.Notify(); };
+  absl::StatusOr<std::unique_ptr<etcd::Watcher>> w =
+      watches_.Watch(store_.RunPrefix(), wo, CallDeadline());
+  if (!w.ok()) return w.status();
+  run_watcher_ = *std::move(w);
+  return absl::OkStatus();
+}
+
+void Daemon::UpsertJob(CronJob job) {
+  absl::StatusOr<Schedule> schedule =
+      Schedule::Parse(job.job.schedule(), job.job.tz());
+  if (!schedule.ok()) {
+    Log(LogLevel::kWarn, absl::StrCat("job ", job.name, " not scheduled: ",
+                                      schedule.status().message()));
+    jobs_.erase(job.encoded);
+    return;
+  }
+  // Never a tick before this daemon started; for a changed definition,
+  // the ticks from now on.
+  const absl::Time from = std::max(start_, absl::Now());
+  const absl::Time next = schedule->Next(from - absl::Nanoseconds(1));
+  const std::string key = job.encoded;
+  jobs_.insert_or_assign(key, ScheduledJob{std::move(job), *schedule, next});
+}
+
+void Daemon::DrainWatchers() {
+  while (job_watcher_ != nullptr) {
+    absl::StatusOr<etcd::WatchBatch> b =
+        job_watcher_->Next(absl::InfinitePast());
+    if (absl::IsDeadlineExceeded(b.status())) break;
+    if (!b.ok()) {
+      Log(LogLevel::kWarn, absl::StrCat("job watch ended (",
+                                        b.status().message(), "); re-reading"));
+      job_watcher_.reset();
+      run_watcher_.reset();
+      absl::Status s = LoadJobs();
+      if (!s.ok()) {
+        Log(LogLevel::kWarn, absl::StrCat("re-reading jobs: ", s.message()));
+      }
+      return;  // the next wake-up drains the new watchers
+    }
+    for (const etcd::Event& ev : b->events) {
+      if (ev.type == etcd::Event::Type::kDelete) {
+        absl::string_view enc(ev.kv.key);
+        enc.remove_prefix(store_.JobPrefix().size());
+        jobs_.erase(std::string(enc));
+        Log(LogLevel::kInfo, absl::StrCat("job ", enc, " removed"));
+        continue;
+      }
+      absl::StatusOr<CronJob> job = store_.ParseJob(ev.kv);
+      if (!job.ok()) {
+        Log(LogLevel::kWarn, absl::StrCat("ignoring job key ", ev.kv.key, ": ",
+                                          job.status().message()));
+        absl::string_view enc(ev.kv.key);
+        enc.remove_prefix(store_.JobPrefix().size());
+        jobs_.erase(std::string(enc));
+        continue;
+      }
+      Log(LogLevel::kInfo,
+          absl::StrCat("job ", job->name, " defined: ", job->job.schedule()));
+      UpsertJob(*std::move(job));
+    }
+  }
+  while (run_watcher_ != nullptr) {
+    absl::StatusOr<etcd::WatchBatch> b =
+        run_watcher_->Next(absl::InfinitePast());
+    if (absl::IsDeadlineExceeded(b.status())) break;
+    if (!b.ok()) {
+      run_watcher_.reset();
+      absl::Status s = WatchRuns(0);
+      if (!s.ok()) {
+        Log(LogLevel::kWarn, absl::StrCat("run watch: ", s.message()));
+      }
+      return;
+    }
+    for (const etcd::Event& ev : b->events) {
+      // <prefix>cron/run/<encoded>/<instant>
+      absl::string_view rest(ev.kv.key);
+      rest.remove_prefix(store_.RunPrefix().size());
+      const size_t slash = rest.rfind('/');
+      if (slash == absl::string_view::npos) continue;
+      absl::StatusOr<absl::Time> instant =
+          etcd::ParseInstant(rest.substr(slash + 1));
+      auto it = jobs_.find(std::string(rest.substr(0, slash)));
+      if (!instant.ok() || it == jobs_.end()) continue;
+      if (*instant < start_ || absl::Now() - *instant > o_.max_late) continue;
+      if (stopping_ || session_ == nullptr) continue;
+      SubmitClaim(it->second.job, *instant, ev.kv.mod_revision);
+    }
+  }
+}
+
+// FNV-1a: a hash every daemon computes alike, whatever its build.
+uint64_t StableHash(absl::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+bool Daemon::Owns(const CronJob& job) const {
+  if (live_ids_.empty()) return true;
+  return live_ids_[StableHash(job.encoded) % live_ids_.size()] == o_.id;
+}
+
+records::Claim Daemon::NewClaim() const {
+  records::Claim claim;
+  claim.set_daemon(o_.id);
+  claim.set_lease(etcd::LeaseHex(session_->lease()));
+  claim.set_claimed_at(records::FormatRfc3339(absl::Now()));
+  return claim;
+}
+
+bool Daemon::RunningHere(const CronJob& job) const {
+  for (const auto& [pid, run] : runs_) {
+    if (run->job.encoded == job.encoded) return true;
+  }
+  return false;
+}
+
+void Daemon::ClaimDue() {
+  const absl::Time now = absl::Now();
+  std::vector<PendingTick> mine;
+  for (auto& [key, sj] : jobs_) {
+    while (sj.next <= now) {
+      const absl::Time instant = sj.next;
+      sj.next = sj.schedule.Next(instant);
+      if (stopping_) continue;
+      if (now - instant > o_.max_late || session_ == nullptr) {
+        Log(LogLevel::kWarn,
+            absl::StrCat("job ", sj.job.name, " tick ",
+                         records::FormatRfc3339(instant), ": missed (",
+                         session_ == nullptr ? "no session" : "too late",
+                         "), not run"));
+        continue;
+      }
+      if (!Owns(sj.job)) {
+        fallback_.push_back({sj.job, instant});
+      } else if (sj.job.job.overlap() == "skip") {
+        SubmitClaim(sj.job, instant, 0);
+      } else {
+        mine.push_back({sj.job, instant});
+      }
+    }
+  }
+  // The ticks this daemon is the preferred claimer of: one Txn per 64.
+  for (size_t i = 0; i < mine.size(); i += CronStore::kMaxBatch) {
+    std::vector<PendingTick> chunk(
+        mine.begin() + i,
+        mine.begin() + std::min(mine.size(), i + CronStore::kMaxBatch));
+    in_flight_ += static_cast<int>(chunk.size());
+    pool_.Submit([this, chunk = std::move(chunk), claim = NewClaim()] {
+      std::vector<CronStore::BatchItem> items;
+      for (const PendingTick& t : chunk) items.push_back({&t.job, t.instant});
+      absl::StatusOr<etcd::ClaimOutcome> all = store_.ClaimBatch(
+          items, claim, absl::Now() + o_.common.connection.dial_timeout);
+      for (const PendingTick& t : chunk) {
+        if (all.ok() && all->claimed) {
+          Completion c;
+          c.job = t.job;
+          c.instant = t.instant;
+          c.claim = *all;
+          Push(std::move(c));
+        } else {
+          // Somebody took one of them (or the Txn failed): one by one.
+          Push(ClaimOne(t.job, t.instant, claim, 0, false));
+        }
+      }
+    });
+  }
+}
+
+void Daemon::ClaimFallbacks() {
+  // Ticks preferred by another daemon: after a short delay, claim the ones
+  // it did not (it may be dead or slow). One read-only Txn per 128 ticks.
+  const absl::Time now = absl::Now();
+  std::vector<PendingTick> due;
+  std::vector<PendingTick> later;
+  for (PendingTick& t : fallback_) {
+    if (stopping_ || session_ == nullptr) continue;  // dropped, not run
+    (t.instant + fallback_delay_ <= now ? due : later).push_back(std::move(t));
+  }
+  fallback_ = std::move(later);
+  for (size_t i = 0; i < due.size(); i += 128) {
+    std::vector<PendingTick> chunk(due.begin() + i,
+                                   due.begin() + std::min(due.size(), i + 128));
+    std::vector<bool> running_here;
+    for (const PendingTick& t : chunk)
+      running_here.push_back(RunningHere(t.job));
+    in_flight_ += static_cast<int>(chunk.size());
+    pool_.Submit([this, chunk = std::move(chunk), claim = NewClaim(),
+                  running_here = std::move(running_here)] {
+      std::vector<CronStore::BatchItem> items;
+      for (const PendingTick& t : chunk) items.push_back({&t.job, t.instant});
+      absl::StatusOr<std::vector<bool>> taken = store_.Claimed(
+          items, absl::Now() + o_.common.connection.dial_timeout);
+      for (size_t k = 0; k < chunk.size(); ++k) {
+        if (taken.ok() && (*taken)[k]) {
+          Completion c;
+          c.job = chunk[k].job;
+          c.instant = chunk[k].instant;
+          Push(std::move(c));  // claimed by another daemon: not ours
+          continue;
+        }
+        Push(ClaimOne(chunk[k].job, chunk[k].instant, claim, 0,
+                      running_here[k]));
+      }
+    });
+  }
+}
+
+void Daemon::SubmitClaim(const CronJob& job, absl::Time instant,
+                         int64_t request_revision) {
+  ++in_flight_;
+  pool_.Submit([this, job, instant, claim = NewClaim(), request_revision,
+                running_here = RunningHere(job)] {
+    Push(ClaimOne(job, instant, claim, request_revision, running_here));
+  });
+}
+
+Completion Daemon::ClaimOne(const CronJob& job, absl::Time instant,
+                            const records::Claim& claim,
+                            int64_t request_revision, bool running_here) {
+  Completion c;
+  c.kind = Completion::Kind::kClaim;
+  c.job = job;
+  c.instant = instant;
+  c.request = request_revision > 0;
+  const absl::Time deadline = absl::Now() + o_.common.connection.dial_timeout;
+  // --overlap skip: a run of this job here already means "still running";
+  // otherwise ask etcd whether any daemon still runs an earlier tick.
+  bool skip = false;
+  if (job.job.overlap() == "skip") {
+    skip = running_here;
+    if (!skip) {
+      absl::StatusOr<std::vector<etcd::CronTick>> history =
+          store_.History(job.encoded, etcd::kCronHistory, deadline);
+      absl::StatusOr<std::map<std::string, std::string>> live =
+          store_.LiveDaemons(deadline);
+      if (!history.ok() || !live.ok()) {
+        c.claim = !history.ok() ? history.status() : live.status();
+        return c;
+      }
+      for (const etcd::CronTick& t : *history) {
+        if (t.instant < instant && etcd::StateOfTick(t, *live).kind ==
+                                       etcd::TickState::Kind::kRunning) {
+          skip = true;
+        }
+      }
+    }
+  }
+  std::optional<records::Result> skipped;
+  if (skip) {
+    records::Result r;
+    r.set_daemon(o_.id);
+    r.set_started(claim.claimed_at());
+    r.set_ended(claim.claimed_at());
+    r.set_skipped("overlap");
+    skipped = r;
+  }
+  c.skipped = skip;
+  c.claim =
+      store_.Claim(job, instant, claim, skipped, request_revision, deadline);
+  return c;
+}
+
+void Daemon::RefreshLive() {
+  if (MonoNow() < next_live_refresh_ || live_refreshing_) return;
+  live_refreshing_ = true;
+  ++in_flight_;
+  pool_.Submit([this] {
+    Completion c;
+    c.kind = Completion::Kind::kLive;
+    absl::StatusOr<std::map<std::string, std::string>> live =
+        store_.LiveDaemons(absl::Now() + o_.common.connection.dial_timeout);
+    if (live.ok()) {
+      for (const auto& [id, lease] : *live) c.live.push_back(id);
+    } else {
+      c.result_status = live.status();
+    }
+    Push(std::move(c));
+  });
+}
+
+void Daemon::HandleCompletions() {
+  std::vector<Completion> done;
+  {
+    absl::MutexLock lock(&done_mu_);
+    done.swap(done_);
+  }
+  for (Completion& c : done) {
+    --in_flight_;
+    const std::string tick = records::FormatRfc3339(c.instant);
+    if (c.kind == Completion::Kind::kLive) {
+      live_refreshing_ = false;
+      next_live_refresh_ = MonoNow() + absl::Seconds(1);
+      if (c.result_status.ok()) {
+        if (std::find(c.live.begin(), c.live.end(), o_.id) == c.live.end() &&
+            session_ != nullptr) {
+          c.live.push_back(o_.id);
+        }
+        std::sort(c.live.begin(), c.live.end());
+        live_ids_ = std::move(c.live);
+      }
+      continue;
+    }
+    if (c.kind == Completion::Kind::kResult) {
+      if (!c.result_status.ok()) {
+        Log(LogLevel::kError,
+            absl::StrCat("job ", c.job.name, " tick ", tick,
+                         ": result not recorded: ", c.result_status.message()));
+      }
+      continue;
+    }
+    if (!c.claim.ok()) {
+      Log(LogLevel::kWarn,
+          absl::StrCat("job ", c.job.name, " tick ", tick,
+                       ": claim failed: ", c.claim.status().message()));
+      continue;
+    }
+    if (!c.claim->claimed) {
+      Log(LogLevel::kDebug,
+          absl::StrCat("job ", c.job.name, " tick ", tick,
+                       c.claim->job_changed ? ": job changed, not claimed"
+                                            : ": claimed by another daemon"));
+      continue;
+    }
+    if (c.skipped) {
+      Log(LogLevel::kInfo,
+          absl::StrCat("job ", c.job.name, " tick ", tick,
+                       ": skipped (overlap), rev ", c.claim->revision));
+      continue;
+    }
+    if (stopping_) {
+      RecordNotRun(c.job, c.instant, "shutdown", -1);
+      continue;
+    }
+    if (LogEnabled(LogLevel::kDebug)) {
+      Log(LogLevel::kDebug,
+          absl::StrCat("job ", c.job.name, " tick ", tick, ": claimed ",
+                       absl::FormatDuration(absl::Now() - c.instant),
+                       " after the instant"));
+    }
+    StartRun(c.job, c.instant, c.claim->revision);
+  }
+}
+
+void Daemon::RecordNotRun(const CronJob& job, absl::Time instant,
+                          const std::string& why, int exit_code) {
+  records::Result r;
+  r.set_daemon(o_.id);
+  r.set_started(records::FormatRfc3339(absl::Now()));
+  r.set_ended(r.started());
+  std::string line;
+  if (exit_code >= 0) {
+    r.set_exit_code(exit_code);
+    r.set_output_tail(records::Utf8Tail(records::SanitizeUtf8(why),
+                                        records::kOutputTailBytes));
+    line = absl::StrCat("not started: ", why, " (exit ", exit_code, ")");
+  } else {
+    r.set_skipped(why);
+    line = absl::StrCat("skipped (", why, ")");
+  }
+  SubmitResult(job, instant, std::move(r), line);
+}
+
+void Daemon::StartRun(const CronJob& job, absl::Time instant,
+                      int64_t revision) {
+  if (runs_.size() >= static_cast<size_t>(Fuse::kMaxGroups)) {
+    RecordNotRun(job, instant, "too many running jobs", -1);
+    return;
+  }
+  std::vector<std::string> argv(job.job.argv().begin(), job.job.argv().end());
+  absl::StatusOr<std::string> path = ResolveCommand(argv[0]);
+  if (!path.ok()) {
+    RecordNotRun(job, instant, std::string(path.status().message()),
+                 ExitCodeForCommand(path.status()));
+    return;
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    RecordNotRun(job, instant, absl::StrCat("pipe: ", std::strerror(errno)),
+                 126);
+    return;
+  }
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  ChildSpec spec;
+  spec.path = *path;
+  spec.argv = argv;
+  spec.take_terminal = false;
+  spec.output_fd = fds[1];
+  // posix_spawn: a burst of forks would copy the page tables each time and
+  // leave this process taking copy-on-write faults; the fuse covers the
+  // daemon's death instead of PR_SET_PDEATHSIG.
+  spec.die_with_parent = false;
+  spec.env = {{"CONCH_JOB", job.name},
+              {"CONCH_NAME", job.name},
+              {"CONCH_TICK", records::FormatRfc3339(instant)},
+              {"CONCH_REV", absl::StrCat(revision)},
+              {"CONCH_LEASE", etcd::LeaseHex(session_->lease())}};
+  const absl::Time started = absl::Now();
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  close(fds[1]);
+  if (!child.ok()) {
+    close(fds[0]);
+    RecordNotRun(job, instant, std::string(child.status().message()),
+                 ExitCodeForCommand(child.status()));
+    return;
+  }
+  fuse_->Arm((*child)->pgid(), session_->deadline());
+  auto run = std::make_unique<struct Run>();
+  run->job = job;
+  run->instant = instant;
+  run->revision = revision;
+  run->child = *std::move(child);
+  run->fuse = fuse_;
+  run->out_fd = fds[0];
+  run->started = started;
+  Log(LogLevel::kDebug,
+      absl::StrCat("job ", job.name, " tick ", records::FormatRfc3339(instant),
+                   ": started pid ", run->child->pid()));
+  runs_[run->child->pid()] = std::move(run);
+}
+
+void Daemon::SubmitResult(const CronJob& job, absl::Time instant,
+                          records::Result result, const std::string& line) {
+  Log(LogLevel::kInfo,
+      absl::StrCat("job ", job.name, " tick ", records::FormatRfc3339(instant),
+                   ": ", line));
+  ++in_flight_;
+  pool_.Submit([this, job, instant, result = std::move(result)] {
+    Completion c;
+    c.kind = Completion::Kind::kResult;
+    c.job = job;
+    c.instant = instant;
+    // The result must not be lost to a short etcd hiccup: retry for a
+    // while (a TTL at least); a tick left without one shows as a zombie.
+    const absl::Time give_up =
+        absl::Now() + std::max(o_.common.ttl, absl::Seconds(30));
+    Backoff retry(BackoffPolicy{.initial = absl::Milliseconds(100),
+                                .max = absl::Seconds(2)},
+                  static_cast<uint64_t>(absl::ToUnixNanos(instant)));
+    while (true) {
+      c.result_status =
+          store_.WriteResult(job.encoded, instant, result,
+                             absl::Now() + o_.common.connection.dial_timeout);
+      if (c.result_status.ok() || absl::Now() >= give_up ||
+          !(absl::IsUnavailable(c.result_status) ||
+            absl::IsDeadlineExceeded(c.result_status))) {
+        break;
+      }
+      absl::SleepFor(retry.Next());
+    }
+    if (c.result_status.ok()) {
+      absl::StatusOr<int64_t> pruned =
+          store_.Prune(job.encoded, etcd::kCronHistory,
+                       absl::Now() + o_.common.connection.dial_timeout);
+      if (!pruned.ok()) {
+        Log(LogLevel::kWarn, absl::StrCat("job ", job.name, ": pruning: ",
+                                          pruned.status().message()));
+      }
+    }
+    Push(std::move(c));
+  });
+}
+
+void Daemon::Reap() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    auto it = runs_.find(pid);
+    if (it == runs_.end()) continue;  // a grandchild, or a fuse guard
+    it->second->wait_status = status;
+    it->second->child->SetExited(status);
+  }
+}
+
+void Daemon::ReadOutputs(const std::vector<struct pollfd>& fds) {
+  for (const struct pollfd& p : fds) {
+    if (p.revents == 0) continue;
+    for (auto& [pid, run] : runs_) {
+      if (run->out_fd != p.fd) continue;
+      char buf[8192];
+      while (true) {
+        const ssize_t n = read(run->out_fd, buf, sizeof(buf));
+        if (n > 0) {
+          run->tail.append(buf, static_cast<size_t>(n));
+          if (run->tail.size() > 4 * records::kOutputTailBytes) {
+            run->tail.erase(0, run->tail.size() - records::kOutputTailBytes);
+          }
+          continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+          close(run->out_fd);
+          run->out_fd = -1;
+        }
+        break;
+      }
+    }
+  }
+}
+
+void Daemon::AdvanceRuns() {
+  const MonoTime now = MonoNow();
+  std::vector<pid_t> finished;
+  for (auto& [pid, run] : runs_) {
+    if (run->kill_at.has_value() && now >= *run->kill_at) {
+      run->child->SignalGroup(SIGKILL);
+    }
+    if (!run->wait_status.has_value()) continue;
+    if (run->child->GroupAlive()) {
+      // The child is gone but its group is not: the group is the run.
+      if (!run->kill_at.has_value()) {
+        run->child->SignalGroup(SIGTERM);
+        run->kill_at = now + o_.common.kill_after;
+      }
+      continue;
+    }
+    finished.push_back(pid);
+  }
+  for (pid_t pid : finished) {
+    std::unique_ptr<struct Run> run = std::move(runs_[pid]);
+    runs_.erase(pid);
+    if (run->out_fd >= 0) {  // drain what is left, without waiting for EOF
+      char buf[8192];
+      ssize_t n;
+      while ((n = read(run->out_fd, buf, sizeof(buf))) > 0) {
+        run->tail.append(buf, static_cast<size_t>(n));
+      }
+      close(run->out_fd);
+    }
+    run->fuse->Release(run->child->pgid());
+    run->fuse.reset();  // the last run of a lost session disarms its guard
+    const int ws = *run->wait_status;
+    records::Result r;
+    r.set_daemon(o_.id);
+    r.set_started(records::FormatRfc3339(run->started));
+    const absl::Time ended = absl::Now();
+    r.set_ended(records::FormatRfc3339(ended));
+    std::string line;
+    if (WIFSIGNALED(ws)) {
+      r.set_signal(WTERMSIG(ws));
+      line = absl::StrCat("failed (signal ", WTERMSIG(ws), ")");
+    } else {
+      r.set_exit_code(WEXITSTATUS(ws));
+      line = WEXITSTATUS(ws) == 0
+                 ? std::string("ok")
+                 : absl::StrCat("failed (code ", WEXITSTATUS(ws), ")");
+    }
+    r.set_output_tail(records::Utf8Tail(records::SanitizeUtf8(run->tail),
+                                        records::kOutputTailBytes));
+    absl::StrAppend(&line, " after ",
+                    absl::FormatDuration(absl::Trunc(ended - run->started,
+                                                     absl::Milliseconds(1))),
+                    ", rev ", run->revision,
+                    run->stopped_by_daemon ? ", stopped by conchd" : "");
+    SubmitResult(run->job, run->instant, std::move(r), line);
+  }
+}
+
+void Daemon::StopAllRuns(const char* why) {
+  const MonoTime kill_at = MonoNow() + o_.common.kill_after;
+  for (auto& [pid, run] : runs_) {
+    if (run->kill_at.has_value()) continue;
+    Log(LogLevel::kWarn, absl::StrCat("job ", run->job.name, " tick ",
+                                      records::FormatRfc3339(run->instant),
+                                      ": stopping (", why, ")"));
+    run->stopped_by_daemon = true;
+    run->child->SignalGroup(SIGTERM);
+    run->kill_at = kill_at;
+  }
+}
+
+void Daemon::CheckSession() {
+  if (session_ != nullptr) {
+    absl::Status s = session_->status();
+    if (s.ok()) return;
+    Log(LogLevel::kError,
+        absl::StrCat("session lost (", s.message(),
+                     "); stopping running jobs, registering again"));
+    StopAllRuns("lease lost");
+    session_->Close(CallDeadline()).IgnoreError();
+    session_.reset();
+    fuses_.Remove(fuse_.get());
+    fuse_.reset();
+    next_session_try_ = MonoNow();
+  }
+  if (stopping_ || MonoNow() < next_session_try_) return;
+  absl::Status opened = OpenSession();
+  if (opened.ok()) {
+    session_retry_ = Backoff(kSessionRetry, static_cast<uint64_t>(getpid()));
+    return;
+  }
+  const absl::Duration delay = session_retry_.Next();
+  Log(LogLevel::kWarn,
+      absl::StrCat("no session (", opened.message(), "); retrying in ",
+                   absl::FormatDuration(delay)));
+  next_session_try_ = MonoNow() + delay;
+}
+
+MonoTime Daemon::NextWake() const {
+  MonoTime wake = MonoNow() + absl::Seconds(1);  // re-check the session
+  const absl::Time now = absl::Now();
+  if (!stopping_) {
+    for (const auto& [key, sj] : jobs_) {
+      wake = std::min(
+          wake, MonoNow() + std::max(absl::ZeroDuration(), sj.next - now));
+    }
+  }
+  for (const auto& [pid, run] : runs_) {
+    if (run->kill_at.has_value()) wake = std::min(wake, *run->kill_at);
+    // A finished child whose group lingers: look again soon.
+    if (run->wait_status.has_value()) {
+      wake = std::min(wake, MonoNow() + absl::Milliseconds(20));
+    }
+  }
+  for (const PendingTick& t : fallback_) {
+    wake =
+        std::min(wake, MonoNow() + std::max(absl::ZeroDuration(),
+                                            t.instant + fallback_delay_ - now));
+  }
+  if (stopping_) wake = std::min(wake, grace_until_);
+  if (session_ == nullptr) wake = std::min(wake, next_session_try_);
+  return wake;
+}
+
+int Daemon::Run() {
+  absl::Status opened = OpenSession();
+  if (!opened.ok()) {
+    if (absl::IsAlreadyExists(opened)) {
+      std::cerr << "conchd: " << opened.message() << "\n";
+      return kExitTempFail;
+    }
+    return ReportFailure(opened);
+  }
+  absl::Status loaded = LoadJobs();
+  if (!loaded.ok()) return ReportFailure(loaded);
+  absl::StatusOr<std::map<std::string, std::string>> live =
+      store_.LiveDaemons(CallDeadline());
+  if (live.ok()) {
+    for (const auto& [id, lease] : *live) live_ids_.push_back(id);
+    next_live_refresh_ = MonoNow() + absl::Seconds(1);
+  }
+  Log(LogLevel::kInfo,
+      absl::StrCat("daemon ", o_.id, " running ", jobs_.size(),
+                   " job(s), max-late ", absl::FormatDuration(o_.max_late)));
+  while (true) {
+    DrainWatchers();
+    HandleCompletions();
+    Reap();
+    AdvanceRuns();
+    CheckSession();
+    if (!stopping_ && session_ != nullptr) {
+      RefreshLive();
+      ClaimDue();
+    }
+    ClaimFallbacks();
+    if (stopping_) {
+      if (MonoNow() >= grace_until_) StopAllRuns("shutdown");
+      if (runs_.empty() && in_flight_ == 0) break;
+    }
+    std::vector<struct pollfd> fds = {{signals_.fd(), POLLIN, 0},
+                                      {wake_.fd(), POLLIN, 0}};
+    for (const auto& [pid, run] : runs_) {
+      if (run->out_fd >= 0) fds.push_back({run->out_fd, POLLIN, 0});
+    }
+    const absl::Duration left = NextWake() - MonoNow();
+    const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 0,
+        1000));
+    const int n = poll(fds.data(), fds.size(), timeout_ms);
+    if (n < 0 && errno != EINTR) {
+      Log(LogLevel::kError, absl::StrCat("poll: ", std::strerror(errno)));
+    }
+    if (n <= 0) continue;
+    if (fds[1].revents != 0) wake_.Drain();
+    if (fds[0].revents != 0) {
+      for (int sig : signals_.ReadPending()) {
+        if (sig == SIGCHLD || sig == SIGUSR1 || sig == SIGUSR2 ||
+            sig == SIGHUP) {
+          continue;
+        }
+        if (stopping_) {
+          StopAllRuns("second stop signal");
+          continue;
+        }
+        stopping_ = true;
+        grace_until_ = MonoNow() + o_.common.kill_after;
+        Log(LogLevel::kInfo,
+            absl::StrCat("signal ", sig, ": no more claims; waiting up to ",
+                         absl::FormatDuration(o_.common.kill_after), " for ",
+                         runs_.size(), " running job(s)"));
+      }
+    }
+    ReadOutputs(std::vector<struct pollfd>(fds.begin() + 2, fds.end()));
+  }
+  if (session_ != nullptr) session_->Close(CallDeadline()).IgnoreError();
+  Log(LogLevel::kInfo, absl::StrCat("daemon ", o_.id, " stopped"));
+  return kExitOk;
+}
+
+}  // namespace
+
+absl::Status ValidateDaemonId(const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= 64 &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                           c == '-';
+                  });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid --id \"", id,
+                   "\": want 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+}
+
+int RunCronDaemon(const CronDaemonOptions& options) {
+  absl::Status id = ValidateDaemonId(options.id);
+  if (!id.ok()) return ReportFailure(id);
+  // Before any thread exists: signals go to the fd.
+  absl::StatusOr<std::unique_ptr<SignalSet>> signals =
+      SignalSet::Install(SignalSet::WrapperSignals());
+  if (!signals.ok()) return ReportFailure(signals.status());
+  BecomeSubreaper();
+  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+      etcd::Connection::Dial(options.common.connection);
+  if (!conn.ok()) return ReportFailure(conn.status());
+  int code;
+  {
+    Daemon daemon(options, **signals, **conn);
+    code = daemon.Run();
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  _exit(code);
+}
+
+}  // namespace conch

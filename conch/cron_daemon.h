@@ -1,0 +1,67 @@
+// conchd: the cron daemon (spec 04). Any number of them run against one
+// etcd; each tick of each job is run at most once, by whichever daemon wins
+// the tick's claim Txn (core/cron.h).
+//
+// What one daemon does:
+//   - registers cron/daemon/<id> on its session's lease (its liveness: a
+//     claim whose daemon key is gone and has no result is a zombie);
+//   - reads the job definitions and watches them (the watch resumes after
+//     reconnects; a compacted watch re-reads);
+//   - at each tick instant, on its own clock, tries the claim: never a tick
+//     before its own start, never one more than --max-late old, so restarts
+//     and outages do not replay missed ticks;
+//   - runs the winner's command like the wrapper does: own process group,
+//     a fuse armed with the session's lease deadline, stdin /dev/null,
+//     stdout+stderr captured (last 4 KiB kept), CONCH_JOB, CONCH_NAME,
+//     CONCH_TICK, CONCH_REV (the claim's revision) and CONCH_LEASE; when it
+//     exits, what is left of its group gets TERM, then KILL after
+//     --kill-after; then the result record is written and the job's history
+//     cut to the newest 100 ticks;
+//   - `--overlap skip`: a tick whose previous run of the job is still running
+//     (on any daemon) is recorded as skipped (overlap);
+//   - `conch cron run` requests (cron/run/…) are claimed like ticks;
+//   - a lost session stops every running job (TERM, KILL after
+//     --kill-after), records their results, and registers again under a new
+//     lease; nothing is claimed while there is no session;
+//   - SIGTERM/SIGINT: stop claiming, let running jobs finish for
+//     --kill-after, then TERM (and KILL after --kill-after) what is left,
+//     record the results, revoke the lease and exit 0. A second signal
+//     stops the jobs at once.
+// One log line per tick on stderr (level info).
+//
+// Thread-compatible: RunCronDaemon runs its loop on the calling (main)
+// thread, which spawns every job (PR_SET_PDEATHSIG is per thread); etcd
+// calls run on a small WorkPool.
+//
+// Example:
+//   return RunCronDaemon({.common = *options, .id = "host1"});
+#ifndef CONCH_CONCH_CRON_DAEMON_H_
+#define CONCH_CONCH_CRON_DAEMON_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "conch/common_flags.h"
+
+namespace conch {
+
+struct CronDaemonOptions {
+  CommonOptions common;
+  std::string id;
+  absl::Duration max_late = absl::Seconds(10);
+  // Threads for etcd calls (claims, results).
+  int workers = 8;
+};
+
+// Checks a daemon id: 1 to 64 bytes of [A-Za-z0-9._-] (it is a key
+// segment and a log field as is).
+absl::Status ValidateDaemonId(const std::string& id);
+
+// Runs the daemon until SIGTERM/SIGINT (exit 0) or a fatal error (69 etcd
+// unreachable at start, 77 refused, 75 the id is taken by a live daemon).
+int RunCronDaemon(const CronDaemonOptions& options);
+
+}  // namespace conch
+
+#endif  // CONCH_CONCH_CRON_DAEMON_H_

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Measures conchd against a throwaway etcd on tmpfs, with the release build:
+# D daemons share J jobs `@every 1s` for S seconds, for each J in JOBS, and
+# the report prints ticks expected/claimed/ok/missing, duplicates (from a run
+# log the jobs append to, outside etcd), tick lag p50/p99 (result.started −
+# tick instant), etcd revisions per tick, and CPU and peak RSS per daemon.
+#
+#   bash tools/bench_cron.sh [SECONDS] [JOBS] [DAEMONS]
+#   defaults: 60 s, "200 500 1000", 3 daemons
+#
+# Numbers only; nothing is asserted (the tests do that).
+set -euo pipefail
+
+# shellcheck source=tools/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tools/local_etcd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/local_etcd.sh"
+# shellcheck source=tools/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+cd "$CONCH_ROOT"
+
+WINDOW="${1:-60}"
+JOBS="${2:-200 500 1000}"
+DAEMONS="${3:-3}"
+CONCHD_FLAGS="${CONCHD_FLAGS:-}"  # extra conchd flags, e.g. "--workers 16"
+
+# utime+stime of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+run_one() {
+  local jobs="$1" prefix="/bench$1/" runs="$BENCH_WORK/runs$1" i pids=()
+  : >"$runs"
+  conch_header "${DAEMONS} daemons x ${jobs} jobs @every 1s for ${WINDOW} s"
+  for ((i = 1; i <= DAEMONS; i++)); do
+    "$BENCH_BIN/conch/conchd" --endpoints "$LOCAL_ETCD_ENDPOINT" \
+      --prefix "$prefix" --id "d$i" --log-level warn $CONCHD_FLAGS \
+      2>"$BENCH_WORK/d$i.log" &
+    pids+=($!)
+  done
+  for ((i = 0; i < jobs; i++)); do
+    "$BENCH_BIN/conch/conch" cron add "j$i" --schedule '@every 1s' \
+      --endpoints "$LOCAL_ETCD_ENDPOINT" --prefix "$prefix" -- \
+      sh -c "echo \"\$CONCH_JOB \$CONCH_TICK\" >> $runs" >/dev/null
+  done
+  # The window starts at the next whole second after a 2 s warm-up.
+  local from to rev0 cpu0=() cpu1=()
+  from=$(($(date +%s) + 3))
+  to=$((from + WINDOW))
+  while (($(date +%s) < from)); do sleep 0.1; done
+  rev0="$(etcdctl_local endpoint status -w json | sed -n 's/.*"revision":\([0-9]*\).*/\1/p')"
+  for i in "${!pids[@]}"; do cpu0[i]="$(cpu_ticks "${pids[i]}")"; done
+  while (($(date +%s) < to)); do sleep 0.5; done
+  for i in "${!pids[@]}"; do cpu1[i]="$(cpu_ticks "${pids[i]}")"; done
+  # Let the last runs finish and record their results.
+  sleep 3
+  local hz
+  hz="$(getconf CLK_TCK)"
+  for i in "${!pids[@]}"; do
+    printf 'daemon d%d: CPU %.1f%% of a core, peak RSS %s, now %s\n' $((i + 1)) \
+      "$(awk -v a="${cpu0[i]}" -v b="${cpu1[i]}" -v hz="$hz" -v w="$WINDOW" \
+        'BEGIN {print (b - a) * 100 / hz / w}')" \
+      "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/${pids[i]}/status")" \
+      "$(awk '/VmRSS/ {print $2 " " $3}' "/proc/${pids[i]}/status")"
+  done
+  "$BENCH_BIN/tools/bench_cron_report" --endpoints "$LOCAL_ETCD_ENDPOINT" \
+    --prefix "$prefix" --from "$from" --to "$to" --period 1s \
+    --runs "$runs" --rev-before "$rev0"
+  kill -TERM "${pids[@]}"
+  wait "${pids[@]}" || true
+  grep -h "missed" "$BENCH_WORK"/d*.log | head -3 || true
+  etcdctl_local del --prefix "$prefix" >/dev/null
+}
+
+bench_begin //conch:conch //conch:conchd //tools:bench_cron_report
+for j in $JOBS; do run_one "$j"; done

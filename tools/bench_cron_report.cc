@@ -1,0 +1,162 @@
+// bench_cron_report: reads what a cron benchmark left in etcd and in the
+// jobs' run log, and prints the numbers of issue 6's benchmark:
+//   - ticks expected in the window (jobs × window / period), claimed,
+//     recorded ok, missing;
+//   - duplicates: ticks that ran more than once according to the run log
+//     the jobs append to ("JOB TICK" lines), which is written outside etcd;
+//   - tick lag: result.started − tick instant, p50/p99/max;
+//   - etcd revisions consumed per claimed tick (every write is one).
+//
+//   bench_cron_report --endpoints E --prefix P --from T0 --to T1
+//       --period 1s --runs FILE --rev-before R0
+// T0/T1 are Unix seconds: the ticks in [T0, T1) are counted.
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/connection.h"
+#include "core/cron.h"
+#include "core/duration.h"
+#include "core/endpoint.h"
+#include "core/kv.h"
+#include "core/records.h"
+
+namespace {
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"reports a conchd benchmark window", "bench_cron_report"};
+  std::string endpoints = "127.0.0.1:2379";
+  std::string prefix = "/conch/";
+  int64_t from = 0;
+  int64_t to = 0;
+  std::string period = "1s";
+  std::string runs_path;
+  int64_t rev_before = 0;
+  app.add_option("--endpoints", endpoints);
+  app.add_option("--prefix", prefix);
+  app.add_option("--from", from)->required();
+  app.add_option("--to", to)->required();
+  app.add_option("--period", period);
+  app.add_option("--runs", runs_path)->required();
+  app.add_option("--rev-before", rev_before)->required();
+  CLI11_PARSE(app, argc, argv);
+
+  absl::StatusOr<absl::Duration> every =
+      conch::ParsePositiveDuration("--period", period);
+  absl::StatusOr<std::vector<conch::Endpoint>> eps =
+      conch::ParseEndpoints(endpoints);
+  if (!every.ok() || !eps.ok()) {
+    std::cerr << "bad --period or --endpoints\n";
+    return 64;
+  }
+  conch::etcd::ConnectionOptions co;
+  co.endpoints = *eps;
+  absl::StatusOr<std::unique_ptr<conch::etcd::Connection>> conn =
+      conch::etcd::Connection::Dial(co);
+  if (!conn.ok()) {
+    std::cerr << conn.status() << "\n";
+    return 69;
+  }
+  const conch::etcd::CronStore store(conn->get(), prefix);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  absl::StatusOr<conch::etcd::CronJobList> jobs = store.ListJobs(deadline);
+  if (!jobs.ok()) {
+    std::cerr << jobs.status() << "\n";
+    return 69;
+  }
+  const absl::Time t0 = absl::FromUnixSeconds(from);
+  const absl::Time t1 = absl::FromUnixSeconds(to);
+  int64_t claimed = 0, ok = 0, other = 0, unfinished = 0;
+  std::vector<double> lag_ms;
+  std::vector<double> claim_ms;  // claimed_at − instant: when it was tried
+  for (const conch::etcd::CronJob& job : jobs->jobs) {
+    absl::StatusOr<std::vector<conch::etcd::CronTick>> ticks =
+        store.History(job.encoded, conch::etcd::kCronHistory, deadline);
+    if (!ticks.ok()) {
+      std::cerr << ticks.status() << "\n";
+      return 69;
+    }
+    for (const conch::etcd::CronTick& t : *ticks) {
+      if (t.instant < t0 || t.instant >= t1) continue;
+      ++claimed;
+      if (t.claim.has_value()) {
+        absl::StatusOr<absl::Time> at =
+            conch::records::ParseRfc3339(t.claim->claimed_at());
+        if (at.ok()) {
+          claim_ms.push_back(absl::ToDoubleMilliseconds(*at - t.instant));
+        }
+      }
+      if (!t.result.has_value()) {
+        ++unfinished;
+        continue;
+      }
+      if (t.result->has_exit_code() && t.result->exit_code() == 0) {
+        ++ok;
+      } else {
+        ++other;
+      }
+      absl::StatusOr<absl::Time> started =
+          conch::records::ParseRfc3339(t.result->started());
+      if (started.ok()) {
+        lag_ms.push_back(absl::ToDoubleMilliseconds(*started - t.instant));
+      }
+    }
+  }
+  // The run log: one "JOB TICK" line per run, appended by the job itself.
+  std::ifstream in(runs_path);
+  std::map<std::string, int> seen;
+  std::string line;
+  while (std::getline(in, line)) ++seen[line];
+  int64_t duplicates = 0;
+  for (const auto& [k, n] : seen) duplicates += n > 1 ? n - 1 : 0;
+
+  absl::StatusOr<conch::etcd::GetResult> head =
+      conch::etcd::Kv(conn->get())
+          .Get(prefix, {.prefix = true, .limit = 1, .keys_only = true},
+               deadline);
+  const int64_t rev_after = head.ok() ? head->revision : 0;
+  absl::Duration rest;
+  const int64_t per_job = absl::IDivDuration(t1 - t0, *every, &rest);
+  const int64_t expected = static_cast<int64_t>(jobs->jobs.size()) * per_job;
+  absl::PrintF(
+      "jobs %d  window %ds  ticks expected %d  claimed %d  ok %d  "
+      "failed %d  unfinished %d  missing %d\n",
+      jobs->jobs.size(), to - from, expected, claimed, ok, other, unfinished,
+      expected - claimed);
+  absl::PrintF("duplicates (run log) %d  runs logged %d\n", duplicates,
+               seen.size());
+  absl::PrintF(
+      "tick lag ms (run started − instant): p50 %.1f  p99 %.1f  "
+      "max %.1f\n",
+      Percentile(lag_ms, 0.5), Percentile(lag_ms, 0.99),
+      Percentile(lag_ms, 1.0));
+  absl::PrintF(
+      "claim tried ms (claimed_at − instant): p50 %.1f  p99 %.1f  "
+      "max %.1f\n",
+      Percentile(claim_ms, 0.5), Percentile(claim_ms, 0.99),
+      Percentile(claim_ms, 1.0));
+  if (claimed > 0) {
+    absl::PrintF("etcd revisions per claimed tick: %.2f (%d revisions)\n",
+                 static_cast<double>(rev_after - rev_before) /
+                     static_cast<double>(claimed),
+                 rev_after - rev_before);
+  }
+  return 0;
+}
