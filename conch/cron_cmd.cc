@@ -99,7 +99,7 @@ int RunRm(const CronArgs& a, const CommonOptions& o) {
   absl::StatusOr<Dialed> d = Dial(o);
   if (!d.ok()) return ReportFailure(d.status());
   etcd::CronStore store(d->conn.get(), o.prefix);
-  absl::Status removed = store.RemoveJob(a.name, d->deadline);
+  absl::Status removed = store.RemoveJob(a.name, d->deadline, a.purge);
   if (absl::IsNotFound(removed)) {
     std::cerr << "conch: " << removed.message() << "\n";
     return kExitVacant;
@@ -157,7 +157,10 @@ int RunLs(const CronArgs& a, const CommonOptions& o) {
     std::cout << "NAME\tSCHEDULE\tTZ\tOVERLAP\tNEXT\tLAST\tSTATE\n";
   }
   bool first = true;
+  bool found = a.name.empty();
   for (const etcd::CronJob& job : list->jobs) {
+    if (!a.name.empty() && job.name != a.name) continue;
+    found = true;
     absl::StatusOr<std::vector<etcd::CronTick>> ticks =
         store.History(job.encoded, std::max(1, a.history), d->deadline);
     if (!ticks.ok()) return ReportFailure(ticks.status());
@@ -212,6 +215,10 @@ int RunLs(const CronArgs& a, const CommonOptions& o) {
                 << TickText((*ticks)[i], etcd::StateOfTick((*ticks)[i], *live))
                 << "\n";
     }
+  }
+  if (!found) {
+    std::cerr << "conch: no job \"" << a.name << "\"\n";
+    return kExitVacant;
   }
   if (o.json) {
     std::cout << json << "]\n";
@@ -329,8 +336,12 @@ CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
 
   a->apps.rm = cron->add_subcommand("rm", "delete a job (exit 1: no such job)");
   a->apps.rm->add_option("name", a->name, "job name")->required();
+  a->apps.rm->add_flag("--purge", a->purge,
+                       "also delete the job's history (claims, results)");
 
   a->apps.ls = cron->add_subcommand("ls", "list jobs and their last tick");
+  a->apps.ls->add_option("name", a->name,
+                         "only this job (exit 1 when it does not exist)");
   a->apps.ls->add_option("--history", a->history,
                          "also list the last K ticks of each job (0 to 100)");
 

@@ -5,10 +5,12 @@
 //       -- CMD [ARGS…]       store a job; 64 for a bad name, schedule, zone
 //                            or overlap, or an existing NAME without
 //                            --replace (nothing is written then)
-//   rm NAME                  delete the definition (exit 1: no such job); a
-//                            run in progress finishes and records its result
-//   ls [--json] [--history K]  one row per job: name, schedule, zone, next
-//                            tick, last tick and its state; K past ticks each
+//   rm NAME [--purge]        delete the definition (exit 1: no such job); a
+//                            run in progress finishes and records its result;
+//                            --purge also deletes the job's history
+//   ls [NAME] [--json] [--history K]  one row per job (or only NAME: exit 1
+//                            if there is no such job): name, schedule, zone,
+//                            next tick, last tick and its state; K past ticks
 //   run NAME [--timeout D]   ask the daemons for an extra tick now; exit 0
 //                            once one claimed it, 75 if none did within D
 //                            (default 10s; the request is withdrawn), 1 for
@@ -39,6 +41,7 @@ struct CronArgs {
   std::string tz = "UTC";
   std::string overlap = "allow";
   bool replace = false;
+  bool purge = false;  // rm --purge
   std::vector<std::string> command;
   int history = 0;
   std::string timeout = "10s";

@@ -20,7 +20,13 @@ int ExitCodeFor(const absl::Status& status) {
 }
 
 int ReportFailure(const absl::Status& status) {
-  std::cerr << "conch: " << status.message() << "\n";
+  std::cerr << "conch: " << status.message();
+  if (absl::IsPermissionDenied(status)) {
+    // etcd says only "permission denied"; say what usually causes it.
+    std::cerr << " (the etcd user's role must grant read and write on the"
+                 " whole --prefix range)";
+  }
+  std::cerr << "\n";
   return ExitCodeFor(status);
 }
 

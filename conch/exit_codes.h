@@ -28,8 +28,8 @@ inline constexpr int kExitNotFound = 127;
 //   anything else (Unavailable, Deadline) → 69 (etcd unreachable)
 int ExitCodeFor(const absl::Status& status);
 
-// Prints "conch: <message>" on stderr (one line) and returns
-// ExitCodeFor(status).
+// Prints "conch: <message>" on stderr (one line; a PermissionDenied gets a
+// hint about the user's role and --prefix) and returns ExitCodeFor(status).
 int ReportFailure(const absl::Status& status);
 
 }  // namespace conch

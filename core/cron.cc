@@ -95,16 +95,23 @@ absl::Status CronStore::AddJob(absl::string_view name, const records::Job& job,
   return absl::OkStatus();
 }
 
-absl::Status CronStore::RemoveJob(absl::string_view name,
-                                  absl::Time deadline) const {
-  absl::StatusOr<std::string> encoded_or = Encode(name);
-  if (!encoded_or.ok()) return encoded_or.status();
-  const std::string encoded = *std::move(encoded_or);
-  absl::StatusOr<DeleteResult> r_or =
-      kv_.Delete(NameKey(prefix_, "cron/job", encoded), {}, deadline);
-  if (!r_or.ok()) return r_or.status();
-  DeleteResult r = *std::move(r_or);
-  if (r.deleted == 0) {
+absl::Status CronStore::RemoveJob(absl::string_view name, absl::Time deadline,
+                                  bool purge) const {
+  absl::StatusOr<std::string> encoded = Encode(name);
+  if (!encoded.ok()) return encoded.status();
+  const std::string job_key = NameKey(prefix_, "cron/job", *encoded);
+  TxnRequest txn;
+  txn.compare = {Compare::CreateRevision(job_key, CompareOp::kGreater, 0)};
+  txn.success = {TxnOp::Delete(job_key)};
+  if (purge) {
+    for (const char* kind : {"cron/tick", "cron/result", "cron/run"}) {
+      txn.success.push_back(TxnOp::Delete(
+          NameKeyPrefix(prefix_, kind, *encoded), {.prefix = true}));
+    }
+  }
+  absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
+  if (!r.ok()) return r.status();
+  if (!r->succeeded) {
     return absl::NotFoundError(absl::StrCat("no job \"", name, "\""));
   }
   return absl::OkStatus();

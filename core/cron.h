@@ -114,7 +114,10 @@ class CronStore {
   absl::Status AddJob(absl::string_view name, const records::Job& job,
                       bool replace, absl::Time deadline) const;
   // Deletes the definition (history stays, bounded). NotFound when absent.
-  absl::Status RemoveJob(absl::string_view name, absl::Time deadline) const;
+  // With `purge`, the job's claims, results and run requests go in the same
+  // Txn (a run still in progress writes its result afterwards).
+  absl::Status RemoveJob(absl::string_view name, absl::Time deadline,
+                         bool purge = false) const;
   absl::StatusOr<CronJobList> ListJobs(absl::Time deadline) const;
   // Parses one job key/value (for watch events).
   absl::StatusOr<CronJob> ParseJob(const KeyValue& kv) const;

@@ -88,6 +88,31 @@ TEST_F(CronStoreTest, RemoveOfAMissingJobIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(store_->RemoveJob("x", Soon())));
 }
 
+TEST_F(CronStoreTest, RemoveWithPurgeDeletesTheHistoryToo) {
+  const CronJob job = AddAndRead("p");
+  ASSERT_TRUE(store_
+                  ->Claim(job, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  records::Result ok;
+  ok.set_exit_code(0);
+  ASSERT_TRUE(
+      store_->WriteResult("p", absl::FromUnixSeconds(1), ok, Soon()).ok());
+  const CronJob other = AddAndRead("p2");  // a neighbour that must survive
+  ASSERT_TRUE(store_
+                  ->Claim(other, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  ASSERT_TRUE(store_->RemoveJob("p", Soon(), /*purge=*/true).ok());
+  absl::StatusOr<GetResult> left =
+      Kv(conn_.get()).Get(p_, {.prefix = true, .keys_only = true}, Soon());
+  ASSERT_TRUE(left.ok());
+  for (const KeyValue& kv : left->kvs) {
+    EXPECT_THAT(kv.key, HasSubstr("p2")) << kv.key;
+  }
+  EXPECT_EQ(left->kvs.size(), 2u);  // p2's job and tick
+}
+
 TEST_F(CronStoreTest, CorruptJobRecordsAreListedAsBadNotDropped) {
   AddAndRead("good");
   ASSERT_TRUE(Kv(conn_.get())
