@@ -53,14 +53,14 @@ namespace {
 
 std::vector<std::string> WithCommon(std::vector<std::string> args,
                                     const std::string& prefix,
-                                    const test::EtcdServer& etcd,
+                                    const std::string& endpoints,
                                     const std::string& binary = kConchBinary) {
   // Insert the common flags before "--" so they are not taken as the
   // child's arguments.
   std::vector<std::string> out = {binary};
   auto dashdash = std::find(args.begin(), args.end(), "--");
   out.insert(out.end(), args.begin(), dashdash);
-  for (std::string f : {std::string("--endpoints"), etcd.endpoint(),
+  for (std::string f : {std::string("--endpoints"), endpoints,
                         std::string("--prefix"), prefix}) {
     out.push_back(f);
   }
@@ -74,6 +74,14 @@ std::unique_ptr<ConchProcess> ConchProcess::Start(
     std::vector<std::string> args, const std::string& prefix,
     const test::EtcdServer& etcd, std::map<std::string, std::string> env,
     const std::string& binary) {
+  return Start(std::move(args), prefix, etcd.endpoint(), std::move(env),
+               binary);
+}
+
+std::unique_ptr<ConchProcess> ConchProcess::Start(
+    std::vector<std::string> args, const std::string& prefix,
+    const std::string& endpoints, std::map<std::string, std::string> env,
+    const std::string& binary) {
   auto p = std::unique_ptr<ConchProcess>(new ConchProcess());
   absl::StatusOr<std::string> dir = test::MakeTempDir("conch-proc");
   EXPECT_TRUE(dir.ok());
@@ -81,7 +89,7 @@ std::unique_ptr<ConchProcess> ConchProcess::Start(
   p->out_path_ = p->dir_ + "/stdout";
   p->err_path_ = p->dir_ + "/stderr";
   test::SubprocessOptions o;
-  o.argv = WithCommon(std::move(args), prefix, etcd, binary);
+  o.argv = WithCommon(std::move(args), prefix, endpoints, binary);
   o.env = std::move(env);
   o.stdout_path = p->out_path_;
   o.stderr_path = p->err_path_;
@@ -113,8 +121,15 @@ test::CommandResult RunConch(std::vector<std::string> args,
                              const std::string& prefix,
                              const test::EtcdServer& etcd,
                              std::map<std::string, std::string> env) {
+  return RunConch(std::move(args), prefix, etcd.endpoint(), std::move(env));
+}
+
+test::CommandResult RunConch(std::vector<std::string> args,
+                             const std::string& prefix,
+                             const std::string& endpoints,
+                             std::map<std::string, std::string> env) {
   absl::StatusOr<test::CommandResult> r =
-      test::RunCommand(WithCommon(std::move(args), prefix, etcd),
+      test::RunCommand(WithCommon(std::move(args), prefix, endpoints),
                        absl::Seconds(60), std::move(env));
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? *r : test::CommandResult{};

@@ -54,6 +54,11 @@ class ConchProcess {
       std::vector<std::string> args, const std::string& prefix,
       const test::EtcdServer& etcd, std::map<std::string, std::string> env = {},
       const std::string& binary = kConchBinary);
+  // The same against any endpoint list (a cluster's).
+  static std::unique_ptr<ConchProcess> Start(
+      std::vector<std::string> args, const std::string& prefix,
+      const std::string& endpoints, std::map<std::string, std::string> env = {},
+      const std::string& binary = kConchBinary);
 
   pid_t pid() const { return proc_->pid(); }
   absl::Status Signal(int sig) { return proc_->Signal(sig); }
@@ -74,6 +79,10 @@ class ConchProcess {
 test::CommandResult RunConch(std::vector<std::string> args,
                              const std::string& prefix,
                              const test::EtcdServer& etcd,
+                             std::map<std::string, std::string> env = {});
+test::CommandResult RunConch(std::vector<std::string> args,
+                             const std::string& prefix,
+                             const std::string& endpoints,
                              std::map<std::string, std::string> env = {});
 
 // Keys under `prefix` (etcdctl get --prefix --keys-only).

@@ -29,6 +29,7 @@ cd "$CONCH_ROOT"
 STAGES=(
   deps
   bazel_test
+  cluster
   asan
   tsan
 )
@@ -45,16 +46,25 @@ stage_deps() {
   bash "$CONCH_ROOT/tools/install-deps.sh" 3>&- 4>&-
 }
 
-# All unit, integration and invariant tests in the default configuration.
+# All unit, integration and invariant tests in the default configuration
+# (the cluster drills run in their own stage).
 stage_bazel_test() {
-  run_bazel_test bazel_test //...
+  run_bazel_test bazel_test //... --test_tag_filters=-cluster
+}
+
+# The drills and the smoke script on a local 3-node etcd cluster (issue 7),
+# one test at a time: each starts three etcd members on two cores.
+stage_cluster() {
+  run_bazel_test cluster //... --test_tag_filters=cluster \
+    --local_test_jobs=1
 }
 
 # Unit and integration tests again under AddressSanitizer + UBSan (the
-# invariant tests, a minute of real processes, run once above).
+# invariant tests, a minute of real processes, and the cluster drills run
+# once above).
 stage_asan() {
   run_bazel_test asan //... --config=asan --build_tests_only \
-    --test_tag_filters=-invariant
+    --test_tag_filters=-invariant,-cluster
 }
 
 # ThreadSanitizer where it is meaningful: the tests that do not go through
@@ -62,7 +72,7 @@ stage_asan() {
 # see); see docs/testing.md.
 stage_tsan() {
   run_bazel_test tsan //... --config=tsan --build_tests_only \
-    --test_tag_filters=-integration
+    --test_tag_filters=-integration,-cluster
 }
 
 # Runs `bazel test` with the given targets and records per-target results
