@@ -104,7 +104,14 @@ struct PendingTick {
 
 // What a worker reports back to the loop.
 struct Completion {
-  enum class Kind { kClaim, kResult, kLive } kind = Kind::kClaim;
+  enum class Kind { kClaim, kResult, kLive, kSpawned } kind = Kind::kClaim;
+  // kSpawned: the started child (or why it could not start), its output
+  // pipe, the fuse that guards it, the claim revision, when it started.
+  absl::StatusOr<std::unique_ptr<Child>> spawned = nullptr;
+  int out_fd = -1;
+  std::shared_ptr<const Fuse> fuse;
+  int64_t revision = 0;
+  absl::Time started;
   std::vector<std::string> live;  // kLive: the registered daemon ids
   CronJob job;
   absl::Time instant;
@@ -150,6 +157,7 @@ class Daemon {
   void RefreshLive();
   void HandleCompletions();
   void StartRun(const CronJob& job, absl::Time instant, int64_t revision);
+  void RegisterRun(Completion& c);
   void RecordNotRun(const CronJob& job, absl::Time instant,
                     const std::string& why, int exit_code);
   void SubmitResult(const CronJob& job, absl::Time instant,
@@ -206,7 +214,13 @@ class Daemon {
   absl::Mutex done_mu_;
   std::vector<Completion> done_ ABSL_GUARDED_BY(done_mu_);
 
+  int spawning_ = 0;  // handed to the spawner, not yet registered
+  // Exit statuses reaped for pids not (yet) in runs_, while spawns are
+  // pending: a quick child can exit before its run is registered.
+  std::map<pid_t, int> early_exits_;
+
   WorkPool pool_;  // last: joined first, while the rest is still alive
+  WorkPool spawner_{2};
   const absl::Time start_;
 };
 
@@ -576,6 +590,11 @@ void Daemon::HandleCompletions() {
       }
       continue;
     }
+    if (c.kind == Completion::Kind::kSpawned) {
+      RegisterRun(c);
+      if (spawning_ == 0) early_exits_.clear();
+      continue;
+    }
     if (c.kind == Completion::Kind::kResult) {
       if (!c.result_status.ok()) {
         Log(LogLevel::kError,
@@ -638,7 +657,7 @@ void Daemon::RecordNotRun(const CronJob& job, absl::Time instant,
 
 void Daemon::StartRun(const CronJob& job, absl::Time instant,
                       int64_t revision) {
-  if (runs_.size() >= static_cast<size_t>(Fuse::kMaxGroups)) {
+  if (runs_.size() + spawning_ >= static_cast<size_t>(Fuse::kMaxGroups)) {
     RecordNotRun(job, instant, "too many running jobs", -1);
     return;
   }
@@ -649,49 +668,96 @@ void Daemon::StartRun(const CronJob& job, absl::Time instant,
                  ExitCodeForCommand(path.status()));
     return;
   }
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    RecordNotRun(job, instant, absl::StrCat("pipe: ", std::strerror(errno)),
-                 126);
-    return;
-  }
-  fcntl(fds[0], F_SETFL, O_NONBLOCK);
-  ChildSpec spec;
-  spec.path = *path;
-  spec.argv = argv;
-  spec.take_terminal = false;
-  spec.output_fd = fds[1];
+  auto spec = std::make_shared<ChildSpec>();
+  spec->path = *path;
+  spec->argv = std::move(argv);
+  spec->take_terminal = false;
   // posix_spawn: a burst of forks would copy the page tables each time and
   // leave this process taking copy-on-write faults; the fuse covers the
   // daemon's death instead of PR_SET_PDEATHSIG.
-  spec.die_with_parent = false;
-  spec.env = {{"CONCH_JOB", job.name},
-              {"CONCH_NAME", job.name},
-              {"CONCH_TICK", records::FormatRfc3339(instant)},
-              {"CONCH_REV", absl::StrCat(revision)},
-              {"CONCH_LEASE", etcd::LeaseHex(session_->lease())}};
-  const absl::Time started = absl::Now();
-  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
-  close(fds[1]);
-  if (!child.ok()) {
-    close(fds[0]);
-    RecordNotRun(job, instant, std::string(child.status().message()),
-                 ExitCodeForCommand(child.status()));
+  spec->die_with_parent = false;
+  spec->env = {{"CONCH_JOB", job.name},
+               {"CONCH_NAME", job.name},
+               {"CONCH_TICK", records::FormatRfc3339(instant)},
+               {"CONCH_REV", absl::StrCat(revision)},
+               {"CONCH_LEASE", etcd::LeaseHex(session_->lease())}};
+  // The start itself (a vfork that waits for the exec) runs on one of two
+  // spawner threads, so that a burst of ticks starts on both cores; the
+  // loop registers the run when it hears back.
+  ++in_flight_;
+  ++spawning_;
+  spawner_.Submit([this, spec, job, instant, revision, fuse = fuse_,
+                   deadline = session_->deadline()] {
+    Completion c;
+    c.kind = Completion::Kind::kSpawned;
+    c.job = job;
+    c.instant = instant;
+    c.revision = revision;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      c.spawned =
+          absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+      Push(std::move(c));
+      return;
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    ChildSpec local = *spec;
+    local.output_fd = fds[1];
+    c.started = absl::Now();
+    if (c.started - instant > o_.max_late) {
+      // An overloaded daemon does not start a tick later than it would
+      // claim one: the tick is recorded as skipped (late) instead.
+      c.spawned = absl::DeadlineExceededError("late");
+    } else {
+      c.spawned = Child::Spawn(local);
+    }
+    close(fds[1]);
+    if (c.spawned.ok()) {
+      fuse->Arm((*c.spawned)->pgid(), deadline);
+      c.out_fd = fds[0];
+    } else {
+      close(fds[0]);
+    }
+    c.fuse = std::move(fuse);
+    Push(std::move(c));
+  });
+}
+
+void Daemon::RegisterRun(Completion& c) {
+  --spawning_;
+  if (absl::IsDeadlineExceeded(c.spawned.status())) {
+    Log(LogLevel::kWarn,
+        absl::StrCat("job ", c.job.name, " tick ",
+                     records::FormatRfc3339(c.instant),
+                     ": could not start within --max-late (overloaded)"));
+    RecordNotRun(c.job, c.instant, "late", -1);
     return;
   }
-  fuse_->Arm((*child)->pgid(), session_->deadline());
+  if (!c.spawned.ok()) {
+    RecordNotRun(c.job, c.instant, std::string(c.spawned.status().message()),
+                 ExitCodeForCommand(c.spawned.status()));
+    return;
+  }
   auto run = std::make_unique<struct Run>();
-  run->job = job;
-  run->instant = instant;
-  run->revision = revision;
-  run->child = *std::move(child);
-  run->fuse = fuse_;
-  run->out_fd = fds[0];
-  run->started = started;
+  run->job = c.job;
+  run->instant = c.instant;
+  run->revision = c.revision;
+  run->child = *std::move(c.spawned);
+  run->fuse = std::move(c.fuse);
+  run->out_fd = c.out_fd;
+  run->started = c.started;
+  const pid_t pid = run->child->pid();
+  // It may have exited (and been reaped) before the loop heard of it.
+  auto early = early_exits_.find(pid);
+  if (early != early_exits_.end()) {
+    run->wait_status = early->second;
+    run->child->SetExited(early->second);
+    early_exits_.erase(early);
+  }
   Log(LogLevel::kDebug,
-      absl::StrCat("job ", job.name, " tick ", records::FormatRfc3339(instant),
-                   ": started pid ", run->child->pid()));
-  runs_[run->child->pid()] = std::move(run);
+      absl::StrCat("job ", c.job.name, " tick ",
+                   records::FormatRfc3339(c.instant), ": started pid ", pid));
+  runs_[pid] = std::move(run);
 }
 
 void Daemon::SubmitResult(const CronJob& job, absl::Time instant,
@@ -741,7 +807,11 @@ void Daemon::Reap() {
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     auto it = runs_.find(pid);
-    if (it == runs_.end()) continue;  // a grandchild, or a fuse guard
+    if (it == runs_.end()) {
+      // A grandchild or a fuse guard, or a run not registered yet.
+      if (spawning_ > 0) early_exits_[pid] = status;
+      continue;
+    }
     it->second->wait_status = status;
     it->second->child->SetExited(status);
   }

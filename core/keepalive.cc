@@ -31,11 +31,20 @@ class KeepAlive::Stream
     request_.set_id(owner_->id_);
   }
 
-  void Begin() {
+  // Starts the call, unless the stream was released first (a destructor
+  // racing with OpenStream): then it returns false, gRPC never hears of
+  // it, and OnDone will not come — the owner forgets the stream itself.
+  // (gRPC never runs a reactor callback inline, so holding mu_ here cannot
+  // deadlock with OnReadDone → Release.)
+  bool Begin() {
+    absl::MutexLock lock(&mu_);
+    if (released_) return false;
+    started_ = true;
     stub_->async()->LeaseKeepAlive(&context_, this);
     AddHold();
     StartRead(&response_);
     StartCall();
+    return true;
   }
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
@@ -61,6 +70,7 @@ class KeepAlive::Stream
     absl::MutexLock lock(&mu_);
     if (released_) return;
     released_ = true;
+    if (!started_) return;  // Begin() will see released_ and not start
     context_.TryCancel();
     RemoveHold();
   }
@@ -105,6 +115,7 @@ class KeepAlive::Stream
 
   absl::Mutex mu_;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<MonoTime> sent_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -196,7 +207,12 @@ std::shared_ptr<KeepAlive::Stream> KeepAlive::OpenStream() {
   }
   // The stream holds a hold from Begin() until Release(), so it cannot
   // finish (and leave streams_) before Send() below.
-  stream->Begin();
+  if (!stream->Begin()) {
+    // Released before it started (the destructor ran meanwhile): no OnDone
+    // will come, so take it out of streams_ here.
+    OnStreamDone(stream.get());
+    return nullptr;
+  }
   stream->Send(MonoNow());
   return stream;
 }

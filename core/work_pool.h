@@ -9,6 +9,10 @@
 // Ownership: owns its threads. The destructor runs every queued closure,
 // then joins. Thread-safe.
 //
+// It locks with std::mutex rather than absl::Mutex: Debian's abseil is not
+// built for ThreadSanitizer, which then cannot see absl::Mutex's
+// happens-before edges, while pthread-based std::mutex is intercepted.
+//
 // Example:
 //   WorkPool pool(8);
 //   pool.Submit([&] { auto r = store.Claim(...); done.Push(r); wake.Notify();
@@ -16,13 +20,12 @@
 #ifndef CONCH_CORE_WORK_POOL_H_
 #define CONCH_CORE_WORK_POOL_H_
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace conch {
 
@@ -33,15 +36,16 @@ class WorkPool {
   WorkPool& operator=(const WorkPool&) = delete;
   ~WorkPool();
 
-  void Submit(std::function<void()> work) ABSL_LOCKS_EXCLUDED(mu_);
+  void Submit(std::function<void()> work);
 
  private:
-  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Loop();
 
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;  // constant after construction
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> threads_;         // constant after construction
 };
 
 }  // namespace conch

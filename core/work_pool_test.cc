@@ -3,6 +3,8 @@
 #include "core/work_pool.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "gtest/gtest.h"
 
@@ -33,7 +35,8 @@ TEST(WorkPoolTest, RunsEverythingOnceWithBoundedParallelism) {
 
 TEST(WorkPoolTest, ClosuresMaySubmitMoreWorkBeforeTheDestructor) {
   std::atomic<int> ran{0};
-  absl::Mutex mu;
+  std::mutex mu;
+  std::condition_variable done;
   bool second_done = false;
   {
     WorkPool pool(1);
@@ -41,12 +44,15 @@ TEST(WorkPoolTest, ClosuresMaySubmitMoreWorkBeforeTheDestructor) {
       ++ran;
       pool.Submit([&] {
         ++ran;
-        absl::MutexLock lock(&mu);
-        second_done = true;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          second_done = true;
+        }
+        done.notify_one();
       });
     });
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(&second_done));
+    std::unique_lock<std::mutex> lock(mu);
+    done.wait(lock, [&] { return second_done; });
   }
   EXPECT_EQ(ran.load(), 2);
 }
