@@ -96,6 +96,13 @@ struct Run {
   bool stopped_by_daemon = false;
 };
 
+// A result waiting to be written.
+struct PendingResult {
+  CronJob job;
+  absl::Time instant;
+  records::Result result;
+};
+
 // A tick waiting to be claimed.
 struct PendingTick {
   CronJob job;
@@ -160,6 +167,7 @@ class Daemon {
   void RegisterRun(Completion& c);
   void RecordNotRun(const CronJob& job, absl::Time instant,
                     const std::string& why, int exit_code);
+  void FlushResults();
   void SubmitResult(const CronJob& job, absl::Time instant,
                     records::Result result, const std::string& line);
   void Reap();
@@ -215,6 +223,7 @@ class Daemon {
   std::vector<Completion> done_ ABSL_GUARDED_BY(done_mu_);
 
   int spawning_ = 0;  // handed to the spawner, not yet registered
+  std::vector<PendingResult> pending_results_;  // written by FlushResults
   // Exit statuses reaped for pids not (yet) in runs_, while spawns are
   // pending: a quick child can exit before its run is registered.
   std::map<pid_t, int> early_exits_;
@@ -766,40 +775,63 @@ void Daemon::SubmitResult(const CronJob& job, absl::Time instant,
       absl::StrCat("job ", job.name, " tick ", records::FormatRfc3339(instant),
                    ": ", line));
   ++in_flight_;
-  pool_.Submit([this, job, instant, result = std::move(result)] {
-    Completion c;
-    c.kind = Completion::Kind::kResult;
-    c.job = job;
-    c.instant = instant;
-    // The result must not be lost to a short etcd hiccup: retry for a
-    // while (a TTL at least); a tick left without one shows as a zombie.
-    const absl::Time give_up =
-        absl::Now() + std::max(o_.common.ttl, absl::Seconds(30));
-    Backoff retry(BackoffPolicy{.initial = absl::Milliseconds(100),
-                                .max = absl::Seconds(2)},
-                  static_cast<uint64_t>(absl::ToUnixNanos(instant)));
-    while (true) {
-      c.result_status =
-          store_.WriteResult(job.encoded, instant, result,
-                             absl::Now() + o_.common.connection.dial_timeout);
-      if (c.result_status.ok() || absl::Now() >= give_up ||
-          !(absl::IsUnavailable(c.result_status) ||
-            absl::IsDeadlineExceeded(c.result_status))) {
-        break;
+  pending_results_.push_back(PendingResult{job, instant, std::move(result)});
+}
+
+void Daemon::FlushResults() {
+  // The results of one loop turn go out together: one Txn per 64, which
+  // also counts each job's history, so that pruning costs nothing until a
+  // job is over the bound.
+  for (size_t i = 0; i < pending_results_.size(); i += CronStore::kMaxBatch) {
+    std::vector<PendingResult> chunk(
+        std::make_move_iterator(pending_results_.begin() + i),
+        std::make_move_iterator(
+            pending_results_.begin() +
+            std::min(pending_results_.size(), i + CronStore::kMaxBatch)));
+    pool_.Submit([this, chunk = std::move(chunk)] {
+      std::vector<CronStore::ResultItem> items;
+      for (const PendingResult& r : chunk) {
+        items.push_back({r.job.encoded, r.instant, r.result});
       }
-      absl::SleepFor(retry.Next());
-    }
-    if (c.result_status.ok()) {
-      absl::StatusOr<int64_t> pruned =
-          store_.Prune(job.encoded, etcd::kCronHistory,
-                       absl::Now() + o_.common.connection.dial_timeout);
-      if (!pruned.ok()) {
-        Log(LogLevel::kWarn, absl::StrCat("job ", job.name, ": pruning: ",
-                                          pruned.status().message()));
+      // A result must not be lost to a short etcd hiccup: retry for a
+      // while (a TTL at least); a tick left without one shows as a zombie.
+      const absl::Time give_up =
+          absl::Now() + std::max(o_.common.ttl, absl::Seconds(30));
+      Backoff retry(BackoffPolicy{.initial = absl::Milliseconds(100),
+                                  .max = absl::Seconds(2)},
+                    static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+      absl::StatusOr<std::vector<int64_t>> counts;
+      while (true) {
+        counts = store_.WriteResults(
+            items, absl::Now() + o_.common.connection.dial_timeout);
+        if (counts.ok() || absl::Now() >= give_up ||
+            !(absl::IsUnavailable(counts.status()) ||
+              absl::IsDeadlineExceeded(counts.status()))) {
+          break;
+        }
+        absl::SleepFor(retry.Next());
       }
-    }
-    Push(std::move(c));
-  });
+      for (size_t k = 0; k < chunk.size(); ++k) {
+        if (counts.ok() && (*counts)[k] > etcd::kCronHistory) {
+          absl::StatusOr<int64_t> pruned =
+              store_.Prune(chunk[k].job.encoded, etcd::kCronHistory,
+                           absl::Now() + o_.common.connection.dial_timeout);
+          if (!pruned.ok()) {
+            Log(LogLevel::kWarn,
+                absl::StrCat("job ", chunk[k].job.name,
+                             ": pruning: ", pruned.status().message()));
+          }
+        }
+        Completion c;
+        c.kind = Completion::Kind::kResult;
+        c.job = chunk[k].job;
+        c.instant = chunk[k].instant;
+        c.result_status = counts.status();
+        Push(std::move(c));
+      }
+    });
+  }
+  pending_results_.clear();
 }
 
 void Daemon::Reap() {
@@ -997,6 +1029,7 @@ int Daemon::Run() {
       ClaimDue();
     }
     ClaimFallbacks();
+    FlushResults();
     if (stopping_) {
       if (MonoNow() >= grace_until_) StopAllRuns("shutdown");
       if (runs_.empty() && in_flight_ == 0) break;

@@ -249,6 +249,33 @@ absl::Status CronStore::WriteResult(absl::string_view encoded,
   return kv_.Put(ResultKey(encoded, instant), value, {}, deadline).status();
 }
 
+absl::StatusOr<std::vector<int64_t>> CronStore::WriteResults(
+    const std::vector<ResultItem>& items, absl::Time deadline) const {
+  if (items.empty() || items.size() > static_cast<size_t>(kMaxBatch)) {
+    return absl::InvalidArgumentError("result batch must hold 1 to 64");
+  }
+  TxnRequest txn;
+  for (const ResultItem& item : items) {
+    absl::StatusOr<std::string> value = records::ToJson(item.result);
+    if (!value.ok()) return value.status();
+    txn.success.push_back(
+        TxnOp::Put(ResultKey(item.encoded, item.instant), *value));
+  }
+  for (const ResultItem& item : items) {
+    txn.success.push_back(
+        TxnOp::Get(NameKeyPrefix(prefix_, "cron/tick", item.encoded),
+                   {.prefix = true, .count_only = true}));
+  }
+  absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
+  if (!r.ok()) return r.status();
+  std::vector<int64_t> counts;
+  for (size_t i = items.size(); i < r->results.size(); ++i) {
+    const auto* got = std::get_if<GetResult>(&r->results[i]);
+    counts.push_back(got != nullptr ? got->count : 0);
+  }
+  return counts;
+}
+
 absl::StatusOr<int64_t> CronStore::Prune(absl::string_view encoded, int keep,
                                          absl::Time deadline) const {
   const std::string ticks = NameKeyPrefix(prefix_, "cron/tick", encoded);

@@ -149,6 +149,17 @@ class CronStore {
   absl::Status WriteResult(absl::string_view encoded, absl::Time instant,
                            const records::Result& result,
                            absl::Time deadline) const;
+  // Writes up to 64 results in one Txn, which also counts each one's job
+  // history; returns those counts, in order (so the caller prunes only a
+  // job whose history is over the bound).
+  struct ResultItem {
+    std::string encoded;
+    absl::Time instant;
+    records::Result result;
+  };
+  absl::StatusOr<std::vector<int64_t>> WriteResults(
+      const std::vector<ResultItem>& items, absl::Time deadline) const;
+
   // Deletes the claims and results of `encoded` older than its newest
   // `keep` ticks. Returns how many ticks were deleted.
   absl::StatusOr<int64_t> Prune(absl::string_view encoded, int keep,

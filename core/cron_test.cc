@@ -226,6 +226,39 @@ TEST_F(CronStoreTest, PruneKeepsTheNewestTicksAndTheirResults) {
   EXPECT_EQ(*store_->Prune("j", 5, Soon()), 0);
 }
 
+TEST_F(CronStoreTest, WriteResultsStoresABatchAndCountsEachHistory) {
+  const CronJob a = AddAndRead("a");
+  const CronJob b = AddAndRead("b");
+  for (int s = 1; s <= 3; ++s) {
+    ASSERT_TRUE(store_
+                    ->Claim(a, absl::FromUnixSeconds(s), ClaimBy("d"),
+                            std::nullopt, 0, Soon())
+                    ->claimed);
+  }
+  ASSERT_TRUE(store_
+                  ->Claim(b, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  records::Result ok;
+  ok.set_exit_code(0);
+  records::Result failed;
+  failed.set_signal(9);
+  absl::StatusOr<std::vector<int64_t>> counts =
+      store_->WriteResults({{"a", absl::FromUnixSeconds(3), ok},
+                            {"b", absl::FromUnixSeconds(1), failed}},
+                           Soon());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(*counts, (std::vector<int64_t>{3, 1}));
+  absl::StatusOr<std::vector<CronTick>> ha = store_->History("a", 10, Soon());
+  ASSERT_TRUE(ha.ok());
+  EXPECT_EQ(FormatTickState(StateOfTick((*ha)[0], {})), "ok");
+  absl::StatusOr<std::vector<CronTick>> hb = store_->History("b", 10, Soon());
+  ASSERT_TRUE(hb.ok());
+  EXPECT_EQ(FormatTickState(StateOfTick((*hb)[0], {})), "failed (signal 9)");
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(store_->WriteResults({}, Soon()).status()));
+}
+
 TEST_F(CronStoreTest, RunRequestNeedsTheJobAndIsConsumedByItsClaim) {
   records::RunRequest req;
   req.set_host("h");

@@ -24,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "testing/etcd_fixture_util.h"
 #include "testing/files.h"
 #include "testing/http_get.h"
 #include "testing/poll.h"
@@ -31,6 +32,15 @@
 
 namespace conch::test {
 namespace {
+
+using internal::AllThreadsStopped;
+using internal::AppendToFile;
+using internal::CurrentTestFailed;
+using internal::kLockName;
+using internal::kRootPrefix;
+using internal::LockRoot;
+using internal::LogCopyName;
+using internal::PickFreePorts;
 
 constexpr char kLoopback[] = "127.0.0.1";
 constexpr absl::Duration kEtcdctlTimeout = absl::Seconds(30);
@@ -40,119 +50,6 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(15);
 constexpr absl::Duration kHttpTimeout = absl::Seconds(1);
 constexpr absl::Duration kHealthPollInterval = absl::Milliseconds(50);
 constexpr int kLogTailLines = 25;
-// The same prefix and lock file as EtcdServer's scratch directories, so its
-// sweep of directories left by crashed test binaries covers clusters too.
-constexpr char kRootPrefix[] = "conch-etcd-";
-constexpr char kLockName[] = ".owner.lock";
-
-// The helpers below mirror the private ones in etcd_server.cc, which this
-// fixture leaves untouched.
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-// Binds `count` sockets to 127.0.0.1:0 at once (so the ports differ) and
-// returns the ports the kernel chose. They are free again on return; etcd
-// binds them a moment later, and Start retries if something else won.
-absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      status = absl::UnavailableError(
-          absl::StrCat("cannot pick a free port: ", strerror(errno)));
-      break;
-    }
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
-  return ports;
-}
-
-// Every thread of `pid` is in the stopped state ('T', or 't' when traced).
-bool AllThreadsStopped(pid_t pid) {
-  const std::string task_dir = absl::StrCat("/proc/", pid, "/task");
-  DirPtr dir(opendir(task_dir.c_str()));
-  if (dir == nullptr) return false;
-  int threads = 0;
-  while (dirent* entry = readdir(dir.get())) {
-    if (entry->d_name[0] == '.') continue;
-    ++threads;
-    absl::StatusOr<std::string> stat =
-        ReadFile(absl::StrCat(task_dir, "/", entry->d_name, "/stat"));
-    if (!stat.ok()) continue;  // The thread just exited.
-    const size_t paren = stat->rfind(')');
-    const char state = paren != std::string::npos && paren + 2 < stat->size()
-                           ? (*stat)[paren + 2]
-                           : '?';
-    if (state != 'T' && state != 't') return false;
-  }
-  return threads > 0;
-}
-
-// Takes the owner lock of `root`; the kernel releases it when this process
-// dies, however it dies. Returns the locked descriptor.
-absl::StatusOr<int> LockRoot(const std::string& root) {
-  const std::string path = absl::StrCat(root, "/", kLockName);
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("open ", path, ": ", strerror(errno)));
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    close(fd);
-    return absl::InternalError(
-        absl::StrCat("flock ", path, ": ", strerror(error)));
-  }
-  return fd;
-}
-
-bool CurrentTestFailed() {
-  const ::testing::UnitTest* unit_test = ::testing::UnitTest::GetInstance();
-  const ::testing::TestInfo* info = unit_test->current_test_info();
-  if (info != nullptr) return info->result()->Failed();
-  return unit_test->Failed();
-}
-
-// "etcd-cluster-Suite.Test-<pid>-<n>-m0.log"
-std::string LogCopyName(const std::string& member_name) {
-  static std::atomic<int> copies{0};
-  std::string test = "no-test";
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  if (info != nullptr) {
-    test = absl::StrCat(info->test_suite_name(), ".", info->name());
-  }
-  test = absl::StrReplaceAll(test, {{"/", "_"}});
-  return absl::StrCat("etcd-cluster-", test, "-", getpid(), "-", copies++, "-",
-                      member_name, ".log");
-}
-
-void AppendToFile(const std::string& path, absl::string_view text) {
-  const int fd =
-      open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, text.data(), text.size());
-  (void)ignored;
-  close(fd);
-}
-
 // The process exists and is not a zombie. Unlike Subprocess::Running this
 // reaps nothing, so const methods may call it from several threads.
 bool ProcessAlive(pid_t pid) {
@@ -310,7 +207,8 @@ void EtcdCluster::PreserveLogs() const {
     if (!log.ok()) continue;
     std::string copied_to;
     if (outputs != nullptr && outputs[0] != '\0') {
-      const std::string copy = absl::StrCat(outputs, "/", LogCopyName(m.name));
+      const std::string copy =
+          absl::StrCat(outputs, "/", LogCopyName("etcd-cluster", m.name));
       if (WriteFile(copy, *log).ok()) copied_to = copy;
     }
     std::cerr << "==== last " << kLogTailLines << " lines of etcd member "

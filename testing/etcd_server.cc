@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "testing/etcd_fixture_util.h"
 #include "testing/files.h"
 #include "testing/http_get.h"
 #include "testing/poll.h"
@@ -36,6 +37,20 @@
 namespace conch::test {
 namespace {
 
+using internal::AllThreadsStopped;
+using internal::AppendToFile;
+using internal::CurrentTestFailed;
+using internal::kLockName;
+using internal::kRootPrefix;
+using internal::LockRoot;
+using internal::LogCopyName;
+using internal::PickFreePorts;
+
+struct DirCloser {
+  void operator()(DIR* dir) const { closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
 constexpr char kLoopback[] = "127.0.0.1";
 constexpr char kMemberName[] = "conch-test";
 constexpr absl::Duration kEtcdctlTimeout = absl::Seconds(30);
@@ -43,72 +58,9 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(15);
 constexpr absl::Duration kHttpTimeout = absl::Seconds(5);
 constexpr absl::Duration kHealthPollInterval = absl::Milliseconds(20);
 constexpr int kLogTailLines = 40;
-constexpr char kRootPrefix[] = "conch-etcd-";
-constexpr char kLockName[] = ".owner.lock";
 // Scratch directories untouched for this long whose owner lock is free
 // belonged to a test binary that died without cleaning up.
 constexpr absl::Duration kStaleAge = absl::Minutes(1);
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-// Binds `count` sockets to 127.0.0.1:0 at once (so the ports differ) and
-// returns the ports the kernel chose. They are free again on return; etcd
-// binds them a moment later, and Start retries if something else won.
-absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      status = absl::UnavailableError(
-          absl::StrCat("cannot pick a free port: ", strerror(errno)));
-      break;
-    }
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
-  return ports;
-}
-
-// Every thread of `pid` is in the stopped state ('T', or 't' when traced).
-bool AllThreadsStopped(pid_t pid) {
-  const std::string task_dir = absl::StrCat("/proc/", pid, "/task");
-  DirPtr dir(opendir(task_dir.c_str()));
-  if (dir == nullptr) return false;
-  bool all_stopped = true;
-  int threads = 0;
-  while (dirent* entry = readdir(dir.get())) {
-    if (entry->d_name[0] == '.') continue;
-    ++threads;
-    absl::StatusOr<std::string> stat =
-        ReadFile(absl::StrCat(task_dir, "/", entry->d_name, "/stat"));
-    if (!stat.ok()) continue;  // The thread just exited.
-    const size_t paren = stat->rfind(')');
-    const char state = paren != std::string::npos && paren + 2 < stat->size()
-                           ? (*stat)[paren + 2]
-                           : '?';
-    if (state != 'T' && state != 't') {
-      all_stopped = false;
-      break;
-    }
-  }
-  return all_stopped && threads > 0;
-}
 
 // Maps a failed etcdctl run to a status code by etcd's error text.
 absl::Status EtcdctlError(const std::vector<std::string>& args,
@@ -142,24 +94,6 @@ absl::Status EtcdctlError(const std::vector<std::string>& args,
   return absl::UnknownError(message);
 }
 
-// Takes the owner lock of `root`; the kernel releases it when this process
-// dies, however it dies. Returns the locked descriptor.
-absl::StatusOr<int> LockRoot(const std::string& root) {
-  const std::string path = absl::StrCat(root, "/", kLockName);
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("open ", path, ": ", strerror(errno)));
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    close(fd);
-    return absl::InternalError(
-        absl::StrCat("flock ", path, ": ", strerror(error)));
-  }
-  return fd;
-}
-
 // Removes the scratch directories that crashed or killed test binaries left
 // next to `root` (in /dev/shm they would hold memory until reboot): those
 // old enough whose owner lock nobody holds.
@@ -189,34 +123,6 @@ void SweepStaleRoots(const std::string& root) {
   }
   dir.reset();
   for (const std::string& path : stale) RemoveTree(path).IgnoreError();
-}
-
-bool CurrentTestFailed() {
-  const ::testing::UnitTest* unit_test = ::testing::UnitTest::GetInstance();
-  const ::testing::TestInfo* info = unit_test->current_test_info();
-  if (info != nullptr) return info->result()->Failed();
-  return unit_test->Failed();
-}
-
-std::string LogCopyName() {
-  static std::atomic<int> copies{0};
-  std::string test = "no-test";
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  if (info != nullptr) {
-    test = absl::StrCat(info->test_suite_name(), ".", info->name());
-  }
-  test = absl::StrReplaceAll(test, {{"/", "_"}});
-  return absl::StrCat("etcd-", test, "-", getpid(), "-", copies++, ".log");
-}
-
-void AppendToFile(const std::string& path, absl::string_view text) {
-  const int fd =
-      open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, text.data(), text.size());
-  (void)ignored;
-  close(fd);
 }
 
 }  // namespace
@@ -343,7 +249,8 @@ void EtcdServer::PreserveLog() const {
   std::string copied_to;
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   if (outputs != nullptr && outputs[0] != '\0') {
-    const std::string copy = absl::StrCat(outputs, "/", LogCopyName());
+    const std::string copy =
+        absl::StrCat(outputs, "/", LogCopyName("etcd", ""));
     if (WriteFile(copy, *log).ok()) copied_to = copy;
   }
   std::cerr << "==== last " << kLogTailLines << " lines of etcd log "
