@@ -60,6 +60,16 @@ class ClusterTest : public ::testing::Test {
     return *procs_.back();
   }
 
+  // tools/conch-smoke.sh against the cluster, its cron step every `every`.
+  absl::StatusOr<test::CommandResult> Smoke(const std::string& every) {
+    return test::RunCommand({"bash", "tools/conch-smoke.sh"},
+                            absl::Seconds(120),
+                            {{"CONCH_ENDPOINTS", cluster_->endpoints()},
+                             {"CONCH_PREFIX", prefix_},
+                             {"CONCH_BIN", kConchBinary},
+                             {"CONCH_SMOKE_EVERY", every}});
+  }
+
   test::CommandResult Run(std::vector<std::string> args) {
     return RunConch(std::move(args), prefix_, cluster_->endpoints());
   }
@@ -127,12 +137,7 @@ TEST_F(ClusterTest, SmokeScriptPassesAndLeavesNothingBehind) {
       test::PollUntil([&] { return Keys(prefix_ + "cron/daemon/") == 2; },
                       In(absl::Seconds(20)))
           .ok());
-  absl::StatusOr<test::CommandResult> smoke =
-      test::RunCommand({"bash", "tools/conch-smoke.sh"}, absl::Seconds(120),
-                       {{"CONCH_ENDPOINTS", cluster_->endpoints()},
-                        {"CONCH_PREFIX", prefix_},
-                        {"CONCH_BIN", kConchBinary},
-                        {"CONCH_SMOKE_EVERY", "3s"}});
+  absl::StatusOr<test::CommandResult> smoke = Smoke("3s");
   ASSERT_TRUE(smoke.ok()) << smoke.status();
   EXPECT_EQ(smoke->exit_code, 0) << smoke->DebugString();
   EXPECT_THAT(smoke->out, HasSubstr("[smoke] ok"));
@@ -145,12 +150,7 @@ TEST_F(ClusterTest, SmokeScriptPassesAndLeavesNothingBehind) {
 }
 
 TEST_F(ClusterTest, SmokeScriptFailsLoudlyWithoutADaemon) {
-  absl::StatusOr<test::CommandResult> smoke =
-      test::RunCommand({"bash", "tools/conch-smoke.sh"}, absl::Seconds(120),
-                       {{"CONCH_ENDPOINTS", cluster_->endpoints()},
-                        {"CONCH_PREFIX", prefix_},
-                        {"CONCH_BIN", kConchBinary},
-                        {"CONCH_SMOKE_EVERY", "1s"}});
+  absl::StatusOr<test::CommandResult> smoke = Smoke("1s");
   ASSERT_TRUE(smoke.ok()) << smoke.status();
   EXPECT_EQ(smoke->exit_code, 1) << smoke->DebugString();
   EXPECT_THAT(smoke->err, HasSubstr("is a conchd running"));

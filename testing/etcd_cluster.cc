@@ -36,9 +36,6 @@ namespace {
 using internal::AllThreadsStopped;
 using internal::AppendToFile;
 using internal::CurrentTestFailed;
-using internal::kLockName;
-using internal::kRootPrefix;
-using internal::LockRoot;
 using internal::LogCopyName;
 using internal::PickFreePorts;
 
@@ -85,27 +82,20 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
     return absl::InvalidArgumentError("max_start_attempts must be >= 1");
   }
   auto cluster = absl::WrapUnique(new EtcdCluster(std::move(options)));
-  absl::StatusOr<std::string> etcd = FindProgram("etcd");
-  if (!etcd.ok()) etcd = FindProgram("/usr/bin/etcd");
-  if (!etcd.ok()) return etcd.status();
-  absl::StatusOr<std::string> etcdctl = FindProgram("etcdctl");
-  if (!etcdctl.ok()) etcdctl = FindProgram("/usr/bin/etcdctl");
-  if (!etcdctl.ok()) return etcdctl.status();
-  cluster->etcd_path_ = *etcd;
-  cluster->etcdctl_path_ = *etcdctl;
-
-  absl::StatusOr<std::string> root =
-      MakeTempDir(kRootPrefix, /*prefer_shm=*/true);
+  absl::StatusOr<internal::EtcdBinaries> binaries =
+      internal::FindEtcdBinaries();
+  if (!binaries.ok()) return binaries.status();
+  cluster->etcd_path_ = binaries->etcd;
+  cluster->etcdctl_path_ = binaries->etcdctl;
+  absl::StatusOr<internal::LockedRoot> root = internal::MakeLockedRoot();
   if (!root.ok()) return root.status();
-  cluster->root_dir_ = *root;
-  absl::StatusOr<int> lock = LockRoot(*root);
-  if (!lock.ok()) return lock.status();
-  cluster->lock_fd_ = *lock;
+  cluster->root_dir_ = root->path;
+  cluster->lock_fd_ = root->lock_fd;
   for (int i = 0; i < cluster->options_.members; ++i) {
     Member m;
     m.name = absl::StrCat("m", i);
-    m.data_dir = absl::StrCat(*root, "/", m.name, ".data");
-    m.log_path = absl::StrCat(*root, "/", m.name, ".log");
+    m.data_dir = absl::StrCat(root->path, "/", m.name, ".data");
+    m.log_path = absl::StrCat(root->path, "/", m.name, ".log");
     cluster->members_.push_back(std::move(m));
   }
   absl::Status s = cluster->StartWithRetries();

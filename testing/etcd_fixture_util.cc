@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "testing/files.h"
+#include "testing/subprocess.h"
 
 namespace conch::test::internal {
 namespace {
@@ -124,6 +125,25 @@ void AppendToFile(const std::string& path, absl::string_view text) {
   ssize_t ignored = write(fd, text.data(), text.size());
   (void)ignored;
   close(fd);
+}
+
+absl::StatusOr<EtcdBinaries> FindEtcdBinaries() {
+  absl::StatusOr<std::string> etcd = FindProgram("etcd");
+  if (!etcd.ok()) etcd = FindProgram("/usr/bin/etcd");
+  if (!etcd.ok()) return etcd.status();
+  absl::StatusOr<std::string> etcdctl = FindProgram("etcdctl");
+  if (!etcdctl.ok()) etcdctl = FindProgram("/usr/bin/etcdctl");
+  if (!etcdctl.ok()) return etcdctl.status();
+  return EtcdBinaries{*etcd, *etcdctl};
+}
+
+absl::StatusOr<LockedRoot> MakeLockedRoot() {
+  absl::StatusOr<std::string> root =
+      MakeTempDir(kRootPrefix, /*prefer_shm=*/true);
+  if (!root.ok()) return root.status();
+  absl::StatusOr<int> lock = LockRoot(*root);
+  if (!lock.ok()) return lock.status();
+  return LockedRoot{*root, *lock};
 }
 
 }  // namespace conch::test::internal

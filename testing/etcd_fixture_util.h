@@ -26,6 +26,21 @@ namespace conch::test::internal {
 inline constexpr char kRootPrefix[] = "conch-etcd-";
 inline constexpr char kLockName[] = ".owner.lock";
 
+// The etcd and etcdctl binaries (from PATH, else /usr/bin).
+struct EtcdBinaries {
+  std::string etcd;
+  std::string etcdctl;
+};
+absl::StatusOr<EtcdBinaries> FindEtcdBinaries();
+
+// A fresh scratch directory (kRootPrefix…, in /dev/shm when possible) with
+// its owner lock taken (see LockRoot).
+struct LockedRoot {
+  std::string path;
+  int lock_fd = -1;
+};
+absl::StatusOr<LockedRoot> MakeLockedRoot();
+
 // Binds `count` sockets to 127.0.0.1:0 at once (so the ports differ) and
 // returns the ports the kernel chose. They are free again on return; etcd
 // binds them a moment later, and the fixtures retry if something else won.

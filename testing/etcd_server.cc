@@ -42,7 +42,6 @@ using internal::AppendToFile;
 using internal::CurrentTestFailed;
 using internal::kLockName;
 using internal::kRootPrefix;
-using internal::LockRoot;
 using internal::LogCopyName;
 using internal::PickFreePorts;
 
@@ -133,27 +132,20 @@ absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(
     return absl::InvalidArgumentError("max_start_attempts must be >= 1");
   }
   auto server = absl::WrapUnique(new EtcdServer(std::move(options)));
-  absl::StatusOr<std::string> etcd = FindProgram("etcd");
-  if (!etcd.ok()) etcd = FindProgram("/usr/bin/etcd");
-  if (!etcd.ok()) return etcd.status();
-  absl::StatusOr<std::string> etcdctl = FindProgram("etcdctl");
-  if (!etcdctl.ok()) etcdctl = FindProgram("/usr/bin/etcdctl");
-  if (!etcdctl.ok()) return etcdctl.status();
-  server->etcd_path_ = *etcd;
-  server->etcdctl_path_ = *etcdctl;
-
-  absl::StatusOr<std::string> root =
-      MakeTempDir(kRootPrefix, /*prefer_shm=*/true);
+  absl::StatusOr<internal::EtcdBinaries> binaries =
+      internal::FindEtcdBinaries();
+  if (!binaries.ok()) return binaries.status();
+  server->etcd_path_ = binaries->etcd;
+  server->etcdctl_path_ = binaries->etcdctl;
+  absl::StatusOr<internal::LockedRoot> root = internal::MakeLockedRoot();
   if (!root.ok()) return root.status();
-  server->root_dir_ = *root;
-  absl::StatusOr<int> lock = LockRoot(*root);
-  if (!lock.ok()) return lock.status();
-  server->lock_fd_ = *lock;
-  SweepStaleRoots(*root);
-  server->data_dir_ = absl::StrCat(*root, "/data");
-  server->log_path_ = absl::StrCat(*root, "/etcd.log");
+  server->root_dir_ = root->path;
+  server->lock_fd_ = root->lock_fd;
+  SweepStaleRoots(root->path);
+  server->data_dir_ = absl::StrCat(root->path, "/data");
+  server->log_path_ = absl::StrCat(root->path, "/etcd.log");
   if (server->options_.tls) {
-    const std::string certs_dir = absl::StrCat(*root, "/certs");
+    const std::string certs_dir = absl::StrCat(root->path, "/certs");
     if (mkdir(certs_dir.c_str(), 0700) != 0) {
       return absl::InternalError(
           absl::StrCat("mkdir ", certs_dir, ": ", strerror(errno)));
