@@ -176,7 +176,8 @@ step_cron() {
   kill -TERM "$d1" "$d2"
   wait "$d1" "$d2" || true
   conch_log "d1 ran $(grep -c ': ok after' "$DEMO_DIR/d1.log" || true) tick(s), d2 ran $(grep -c ': ok after' "$DEMO_DIR/d2.log" || true)"
-  show tail -n 3 "$DEMO_DIR/d1.log"
+  conch_log "one log line per tick, from both daemons' stderr:"
+  grep -h ': ok after' "$DEMO_DIR/d1.log" "$DEMO_DIR/d2.log" | sort -k2 | tail -n 4
 }
 
 # Nothing listens on a fresh free port: conch gives up after --dial-timeout
