@@ -56,7 +56,7 @@ class CronTest : public ::testing::Test {
     }
   }
 
-  test::EtcdServer& etcd() { return test::SharedEtcd(); }
+  virtual test::EtcdServer& etcd() { return test::SharedEtcd(); }
 
   // Starts conchd --id ID and waits until it is registered.
   ConchProcess& Daemon(const std::string& id,
@@ -508,6 +508,50 @@ TEST_F(CronTest, LostLeaseStopsTheRunningJobAndTheDaemonRegistersAgain) {
   const std::vector<std::string> started = Lines("started");
   EXPECT_EQ(std::count(started.begin(), started.end(), first), 1);
   ASSERT_EQ(Cron({"rm", "long"}).exit_code, 0);
+}
+
+// A private etcd, for the tests that restart and compact it.
+class CronPrivateEtcdTest : public CronTest {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<test::EtcdServer>> server =
+        test::EtcdServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    CronTest::SetUp();
+  }
+  test::EtcdServer& etcd() override { return *server_; }
+
+  std::unique_ptr<test::EtcdServer> server_;
+};
+
+TEST_F(CronPrivateEtcdTest,
+       DaemonCatchesUpAfterAReconnectIntoCompactedHistory) {
+  ConchProcess& d = Daemon("d1");
+  Add("before", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("before")));
+  WaitForResults("before", 1, absl::Seconds(20));
+  // While the daemon is frozen, etcd restarts (its watch stream breaks),
+  // the definitions change, and the history they changed in is compacted:
+  // the daemon's watch cannot resume and it must read the jobs again.
+  ASSERT_TRUE(d.Signal(SIGSTOP).ok());
+  ASSERT_TRUE(etcd().Restart().ok());
+  ASSERT_EQ(Cron({"rm", "before"}).exit_code, 0);
+  Add("after", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("after")));
+  absl::StatusOr<int64_t> rev = etcd().CurrentRevision();
+  ASSERT_TRUE(rev.ok());
+  ASSERT_TRUE(etcd().Compact(*rev).ok());
+  const absl::Time removed = absl::Now();
+  ASSERT_TRUE(d.Signal(SIGCONT).ok());
+  WaitForResults("after", 2, absl::Seconds(30));
+  // "before" is gone for the daemon: nothing of it ran after the rm.
+  for (const std::string& tick : Lines("before")) {
+    absl::Time t;
+    std::string err;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, tick, &t, &err)) << tick;
+    EXPECT_LT(t, removed) << tick;
+  }
+  EXPECT_THAT(d.Stderr(), HasSubstr("re-reading"));
+  EXPECT_EQ(StopDaemon("d1"), 0);
 }
 
 }  // namespace
