@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "testing/etcd_env.h"
 #include "testing/poll.h"
+#include "testing/subprocess.h"
 
 namespace conch {
 namespace {
@@ -108,6 +110,31 @@ class CronTest : public ::testing::Test {
         store_->History(*EncodeName(name), etcd::kCronHistory, etcd::Soon());
     EXPECT_TRUE(h.ok()) << h.status();
     return h.ok() ? *h : std::vector<etcd::CronTick>{};
+  }
+
+  // The tick of `name` whose instant prints as `tick` (RFC 3339, as the
+  // jobs see CONCH_TICK), if it is in the history.
+  std::optional<etcd::CronTick> TickAt(const std::string& name,
+                                       const std::string& tick) {
+    for (etcd::CronTick& t : History(name)) {
+      if (records::FormatRfc3339(t.instant) == tick) return std::move(t);
+    }
+    return std::nullopt;
+  }
+
+  // Waits until that tick has its result; returns it.
+  std::optional<etcd::CronTick> WaitForResultOf(const std::string& name,
+                                                const std::string& tick) {
+    std::optional<etcd::CronTick> found;
+    test::PollUntil(
+        [&] {
+          found = TickAt(name, tick);
+          return found.has_value() && found->result.has_value();
+        },
+        In(absl::Seconds(20)))
+        .IgnoreError();
+    return found.has_value() && found->result.has_value() ? found
+                                                          : std::nullopt;
   }
 
   int Results(const std::string& name) {
@@ -203,13 +230,9 @@ TEST_F(CronTest, KilledWinnerLeavesAZombieThatIsNeverRerun) {
                    "echo \"$CONCH_TICK\" >> ", d_.Path("runs")));
   ASSERT_TRUE(d_.WaitFor("victim", In(absl::Seconds(20))));
   const std::string victim_tick = Lines("victim").at(0);
-  std::string winner;
-  for (const etcd::CronTick& t : History("victim")) {
-    if (records::FormatRfc3339(t.instant) == victim_tick) {
-      winner = t.claim->daemon();
-    }
-  }
-  ASSERT_FALSE(winner.empty());
+  const std::optional<etcd::CronTick> claimed = TickAt("victim", victim_tick);
+  ASSERT_TRUE(claimed.has_value() && claimed->claim.has_value());
+  const std::string winner = claimed->claim->daemon();
   ASSERT_TRUE(daemons_[winner]->Signal(SIGKILL).ok());
   EXPECT_EQ(daemons_[winner]->ExitCode(In(absl::Seconds(10))), 128 + SIGKILL);
   // Once its lease is gone, `ls` calls the tick a zombie.
@@ -231,11 +254,10 @@ TEST_F(CronTest, KilledWinnerLeavesAZombieThatIsNeverRerun) {
   // The survivors keep running later ticks, and never that one.
   const int before = Results("victim");
   WaitForResults("victim", before + 3, absl::Seconds(20));
-  for (const etcd::CronTick& t : History("victim")) {
-    if (records::FormatRfc3339(t.instant) != victim_tick) continue;
-    EXPECT_FALSE(t.result.has_value());
-    EXPECT_EQ(t.claim->daemon(), winner);
-  }
+  const std::optional<etcd::CronTick> zombie = TickAt("victim", victim_tick);
+  ASSERT_TRUE(zombie.has_value());
+  EXPECT_FALSE(zombie->result.has_value());
+  EXPECT_EQ(zombie->claim->daemon(), winner);
   const std::vector<std::string> runs = Lines("runs");
   EXPECT_EQ(std::count(runs.begin(), runs.end(), victim_tick), 0);
   ASSERT_EQ(Cron({"rm", "victim"}).exit_code, 0);
@@ -258,21 +280,10 @@ TEST_F(CronTest, RmDuringARunLetsItFinishAndRecordsNoFurtherTicks) {
   const std::string first = Lines("started").at(0);
   ASSERT_EQ(Cron({"rm", "slow"}).exit_code, 0);
   const absl::Time removed = absl::Now();
-  ASSERT_TRUE(d_.Path("go").size() > 0);
   ASSERT_EQ(
       test::RunCommand({"touch", d_.Path("go")}, absl::Seconds(5))->exit_code,
       0);
-  ASSERT_TRUE(test::PollUntil(
-                  [&] {
-                    for (const etcd::CronTick& t : History("slow")) {
-                      if (records::FormatRfc3339(t.instant) == first) {
-                        return t.result.has_value();
-                      }
-                    }
-                    return false;
-                  },
-                  In(absl::Seconds(20)))
-                  .ok());
+  ASSERT_TRUE(WaitForResultOf("slow", first).has_value());
   LetTicksPass(2);
   for (const etcd::CronTick& t : History("slow")) {
     // A claim needs the job's definition in the same Txn: none after rm.
@@ -388,6 +399,54 @@ TEST_F(CronTest, BadInputExits64AndStoresNothing) {
       0);
   EXPECT_THAT(Cron({"ls"}).out, HasSubstr("j\t@hourly\t"));
   EXPECT_EQ(Cron({"rm", "nope"}).exit_code, 1);
+  EXPECT_EQ(Cron({"ls", "nope"}).exit_code, 1);
+  // The other subcommands' flags.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"ls", "--history", "101"},
+           {"run", "j", "--timeout", "10"},
+           {"next", "--schedule", "@daily", "--from", "yesterday"},
+           {"next", "--schedule", "@daily", "--count", "0"},
+           {"next", "--schedule", "0 0 30 2 *"}}) {
+    test::CommandResult r = Cron(args);
+    EXPECT_EQ(r.exit_code, 64) << r.DebugString();
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST_F(CronTest, ConchdRefusesBadFlagsWith64AndRegistersNothing) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--id", "bad id"},
+      {"--id", "d1", "--max-late", "10"},
+      {"--id", "d1", "--workers", "0"},
+      {"--id", "d1", "--ttl", "0s"},
+  };
+  for (const std::vector<std::string>& args : bad) {
+    std::vector<std::string> argv = {kConchdBinary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (const std::string& f : {std::string("--endpoints"), etcd().endpoint(),
+                                 std::string("--prefix"), prefix_}) {
+      argv.push_back(f);
+    }
+    absl::StatusOr<test::CommandResult> r =
+        test::RunCommand(argv, absl::Seconds(30));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 64) << r->DebugString();
+  }
+  EXPECT_THAT(KeysUnder(etcd(), prefix_), IsEmpty());
+  // A second daemon with a live id: 75, and the first keeps its key.
+  Daemon("d1");
+  const std::string lease = Live()["d1"];
+  std::vector<std::string> argv = {
+      kConchdBinary,     "--id",     "d1",   "--endpoints",
+      etcd().endpoint(), "--prefix", prefix_};
+  absl::StatusOr<test::CommandResult> twin =
+      test::RunCommand(argv, absl::Seconds(30));
+  ASSERT_TRUE(twin.ok());
+  EXPECT_EQ(twin->exit_code, 75) << twin->DebugString();
+  EXPECT_THAT(twin->err, HasSubstr("in use"));
+  EXPECT_EQ(Live()["d1"], lease);
+  EXPECT_EQ(StopDaemon("d1"), 0);
 }
 
 TEST_F(CronTest, RunRequestIsClaimedOnceAndRecorded) {
@@ -457,12 +516,10 @@ TEST_F(CronTest, SigtermLetsTheRunningJobFinishThenUnregisters) {
       0);
   EXPECT_EQ(d.ExitCode(In(absl::Seconds(20))), 0) << d.Stderr();
   EXPECT_EQ(Live().count("d1"), 0u);
-  const std::string first = Lines("started").at(0);
-  for (const etcd::CronTick& t : History("finish")) {
-    if (records::FormatRfc3339(t.instant) != first) continue;
-    ASSERT_TRUE(t.result.has_value());
-    EXPECT_EQ(t.result->exit_code(), 0);
-  }
+  const std::optional<etcd::CronTick> finished =
+      TickAt("finish", Lines("started").at(0));
+  ASSERT_TRUE(finished.has_value() && finished->result.has_value());
+  EXPECT_EQ(finished->result->exit_code(), 0);
 }
 
 TEST_F(CronTest, LostLeaseStopsTheRunningJobAndTheDaemonRegistersAgain) {
@@ -479,22 +536,9 @@ TEST_F(CronTest, LostLeaseStopsTheRunningJobAndTheDaemonRegistersAgain) {
   ASSERT_TRUE(lease.ok());
   ASSERT_TRUE(etcd().RevokeLease(*lease).ok());
   // The run is stopped (TERM to its group) and its result recorded.
-  ASSERT_TRUE(test::PollUntil(
-                  [&] {
-                    for (const etcd::CronTick& t : History("long")) {
-                      if (records::FormatRfc3339(t.instant) == first) {
-                        return t.result.has_value();
-                      }
-                    }
-                    return false;
-                  },
-                  In(absl::Seconds(10)))
-                  .ok())
-      << daemons_["d1"]->Stderr();
-  for (const etcd::CronTick& t : History("long")) {
-    if (records::FormatRfc3339(t.instant) != first) continue;
-    EXPECT_EQ(t.result->signal(), SIGTERM);
-  }
+  const std::optional<etcd::CronTick> stopped = WaitForResultOf("long", first);
+  ASSERT_TRUE(stopped.has_value()) << daemons_["d1"]->Stderr();
+  EXPECT_EQ(stopped->result->signal(), SIGTERM);
   // The daemon registers again on a new lease and runs later ticks.
   ASSERT_TRUE(test::PollUntil(
                   [&] {

@@ -66,6 +66,16 @@ TEST(ExitCodeFromWaitStatusTest, ExitCodesAndSignals) {
   EXPECT_EQ(ExitCodeFromWaitStatus(SIGKILL), 137);
 }
 
+// Reads `fd` to EOF, then closes it.
+std::string ReadAllAndClose(int fd) {
+  std::string got;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) got.append(buf, n);
+  close(fd);
+  return got;
+}
+
 TEST(ChildTest, RunsInItsOwnGroupWithTheGivenEnvironment) {
   absl::StatusOr<std::string> dir = test::MakeTempDir("child-test");
   ASSERT_TRUE(dir.ok());
@@ -127,11 +137,7 @@ TEST(ChildTest, OutputFdCapturesStdoutAndStderrAndStdinIsEmpty) {
   absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
   close(fds[1]);
   ASSERT_TRUE(child.ok()) << child.status();
-  std::string got;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof(buf))) > 0) got.append(buf, n);
-  close(fds[0]);
+  const std::string got = ReadAllAndClose(fds[0]);
   EXPECT_EQ(ExitCodeFromWaitStatus(WaitFor(**child, absl::Seconds(10))), 0);
   // `cat` read EOF from /dev/null at once instead of the test's stdin.
   EXPECT_EQ(got, "out\nerr\ndone\n");
@@ -154,11 +160,7 @@ TEST(ChildTest, PosixSpawnedChildLeadsItsGroupWithDefaultSignals) {
   absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
   close(fds[1]);
   ASSERT_TRUE(child.ok()) << child.status();
-  std::string got;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof(buf))) > 0) got.append(buf, n);
-  close(fds[0]);
+  const std::string got = ReadAllAndClose(fds[0]);
   EXPECT_EQ(ExitCodeFromWaitStatus(WaitFor(**child, absl::Seconds(10))), 0);
   EXPECT_THAT(got, HasSubstr(absl::StrCat((*child)->pid(), " 9\n")));
   // No standard signal ignored (glibc keeps its internal ones, 32 and 33).
