@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -340,6 +341,27 @@ class SemaHerdTest : public SemaTest {
 
   static inline std::unique_ptr<test::EtcdServer> server_;  // the suite's
 };
+
+// Uncontended, a whole cycle is two writes: one Txn queues and takes slot 0
+// together, the revoke removes both keys. CONCH_REV is the first of them.
+TEST_F(SemaHerdTest, UncontendedCycleIsOneWriteToHoldAndOneToRelease) {
+  for (int max : {1, 3}) {
+    absl::StatusOr<int64_t> before = server_->CurrentRevision();
+    ASSERT_TRUE(before.ok()) << before.status();
+    test::CommandResult r =
+        RunConch({"sema", "u", "--max", absl::StrCat(max), "--", "sh", "-c",
+                  "echo \"$CONCH_SLOT $CONCH_REV\""},
+                 prefix_, etcd());
+    ASSERT_EQ(r.exit_code, 0) << r.DebugString();
+    absl::StatusOr<int64_t> after = server_->CurrentRevision();
+    ASSERT_TRUE(after.ok()) << after.status();
+    EXPECT_EQ(*after - *before, 2) << "max " << max;
+    EXPECT_EQ(absl::StripAsciiWhitespace(r.out),
+              absl::StrCat("0 ", *before + 1))
+        << "max " << max;
+  }
+  EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
+}
 
 TEST_F(SemaHerdTest, HundredWaitersEachReleaseCostsAtMostThreeEvents) {
   constexpr int kWaiters = 100;

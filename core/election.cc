@@ -58,7 +58,7 @@ absl::StatusOr<bool> Election::Enter(const std::string& value,
     dirty_ = true;
   }
   // Holding or not, our key's deletion means the session is lost.
-  absl::Status guarded = session_->Guard(key_, revision_, deadline);
+  absl::Status guarded = session_->Guard(key_, revision_);
   if (!guarded.ok()) return guarded;
   return leading;
 }

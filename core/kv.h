@@ -88,6 +88,10 @@ enum class CompareOp { kEqual, kGreater, kLess, kNotEqual };
 
 // One guard of a Txn: compares a property of `key` with a value.
 // A missing key has create/mod revision, version and lease 0.
+// With `range_end` set, every key in [key, range_end) must pass, and an
+// empty range compares as one missing key: CreateRevision(prefix,
+// kEqual, 0) with range_end = PrefixRangeEnd(prefix) holds exactly when no
+// key starts with the prefix.
 struct Compare {
   enum class Target { kVersion, kCreate, kMod, kValue, kLease };
 
@@ -100,8 +104,9 @@ struct Compare {
   Target target = Target::kVersion;
   CompareOp op = CompareOp::kEqual;
   std::string key;
-  int64_t number = 0;  // every target but kValue
-  std::string value;   // kValue
+  std::string range_end;  // empty: the key alone
+  int64_t number = 0;     // every target but kValue
+  std::string value;      // kValue
 };
 
 // One operation inside a Txn branch.

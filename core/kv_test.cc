@@ -235,6 +235,32 @@ TEST_F(KvTest, TxnComparesEveryTarget) {
   }
 }
 
+TEST_F(KvTest, TxnCompareOverARangeHoldsForEveryKeyAndForNone) {
+  const std::string dir = p_ + "dir/";
+  auto none_under = [&](const std::string& prefix) {
+    Compare c = Compare::CreateRevision(prefix, CompareOp::kEqual, 0);
+    c.range_end = PrefixRangeEnd(prefix);
+    return c;
+  };
+  auto run = [&](const Compare& c) {
+    TxnRequest txn;
+    txn.compare = {c};
+    absl::StatusOr<TxnResult> r = kv_->Txn(txn, Soon());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() && r->succeeded;
+  };
+  EXPECT_TRUE(run(none_under(dir)));  // an empty range is one missing key
+  ASSERT_TRUE(kv_->Put(dir + "a", "1", {}, Soon()).ok());
+  EXPECT_FALSE(run(none_under(dir)));
+  EXPECT_TRUE(run(none_under(p_ + "dir2/")));  // a sibling is not inside
+  ASSERT_TRUE(kv_->Put(dir + "b", "1", {}, Soon()).ok());
+  Compare all_v1 = Compare::Value(dir, CompareOp::kEqual, "1");
+  all_v1.range_end = PrefixRangeEnd(dir);
+  EXPECT_TRUE(run(all_v1));
+  ASSERT_TRUE(kv_->Put(dir + "b", "2", {}, Soon()).ok());
+  EXPECT_FALSE(run(all_v1));  // one key in the range fails it
+}
+
 TEST_F(KvTest, TxnAllComparesMustHoldAndBranchesRunEveryOp) {
   const std::string a = p_ + "a";
   const std::string b = p_ + "b";

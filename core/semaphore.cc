@@ -48,6 +48,15 @@ std::set<int> Semaphore::SlotsOf(const GetResult& slots) const {
 absl::StatusOr<bool> Semaphore::Enter(const records::Holder& record,
                                       absl::Time deadline) {
   record_ = record;
+  const std::string queue = absl::StrCat(prefix_, "q/");
+  const std::string slot0 = absl::StrCat(prefix_, "slot/0");
+  // One Txn either way. Uncontended (nobody queued, slot 0 free): the queue
+  // key and slot 0 are written together and we hold. Otherwise the queue
+  // key is written and the same Txn reads what ranking needs. A lease's
+  // queue key is new here (every campaign has its own session), but its
+  // create revision is read back rather than assumed.
+  Compare nobody_queued = Compare::CreateRevision(queue, CompareOp::kEqual, 0);
+  nobody_queued.range_end = PrefixRangeEnd(queue);
   GetOptions first_n;
   first_n.prefix = true;
   first_n.sort_target = SortTarget::kCreate;
@@ -58,39 +67,43 @@ absl::StatusOr<bool> Semaphore::Enter(const records::Holder& record,
   slots.prefix = true;
   slots.keys_only = true;
   TxnRequest txn;
-  txn.compare = {Compare::CreateRevision(queue_key_, CompareOp::kEqual, 0)};
-  txn.success = {TxnOp::Put(queue_key_, Value("waiting", -1),
+  txn.compare = {nobody_queued,
+                 Compare::CreateRevision(slot0, CompareOp::kEqual, 0)};
+  txn.success = {
+      TxnOp::Put(slot0, Value("holding", 0), {.lease = session_->lease()}),
+      TxnOp::Put(queue_key_, Value("holding", 0),
+                 {.lease = session_->lease()})};
+  txn.failure = {TxnOp::Put(queue_key_, Value("waiting", -1),
                             {.lease = session_->lease()}),
-                 TxnOp::Get(absl::StrCat(prefix_, "q/"), first_n),
+                 TxnOp::Get(queue_key_), TxnOp::Get(queue, first_n),
                  TxnOp::Get(absl::StrCat(prefix_, "slot/"), slots)};
-  txn.failure = {TxnOp::Get(queue_key_)};
   absl::StatusOr<TxnResult> r = Kv(conn_).Txn(txn, deadline);
   if (!r.ok()) return r.status();
-  if (!r->succeeded) {
-    const GetResult& mine = std::get<GetResult>(r->results[0]);
-    if (mine.kvs.empty()) {
-      return absl::AbortedError("queue key vanished while entering");
-    }
-    queue_revision_ = mine.kvs[0].create_revision;
-    dirty_ = true;
-  } else {
+  if (r->succeeded) {
     queue_revision_ = r->revision;
-    absl::Status guarded =
-        session_->Guard(queue_key_, queue_revision_, deadline);
+    slot_ = 0;
+    slot_revision_ = r->revision;
+    dirty_ = false;
+    absl::Status guarded = session_->Guard(queue_key_, queue_revision_);
     if (!guarded.ok()) return guarded;
-    const GetResult& head = std::get<GetResult>(r->results[1]);
-    bool within = false;
-    for (const KeyValue& kv : head.kvs) within = within || kv.key == queue_key_;
-    if (within) {
-      absl::StatusOr<bool> claimed =
-          Claim(SlotsOf(std::get<GetResult>(r->results[2])), deadline);
-      if (!claimed.ok() || *claimed) return claimed;
-    }
-    dirty_ = true;
-    return false;
+    return true;
   }
-  absl::Status guarded = session_->Guard(queue_key_, queue_revision_, deadline);
+  const GetResult& mine = std::get<GetResult>(r->results[1]);
+  if (mine.kvs.empty()) {
+    return absl::AbortedError("queue key vanished while entering");
+  }
+  queue_revision_ = mine.kvs[0].create_revision;
+  absl::Status guarded = session_->Guard(queue_key_, queue_revision_);
   if (!guarded.ok()) return guarded;
+  dirty_ = true;
+  bool within = false;
+  for (const KeyValue& kv : std::get<GetResult>(r->results[2]).kvs) {
+    within = within || kv.key == queue_key_;
+  }
+  if (!within) return false;
+  absl::StatusOr<bool> claimed =
+      Claim(SlotsOf(std::get<GetResult>(r->results[3])), deadline);
+  if (!claimed.ok() || *claimed) return claimed;
   return false;
 }
 

@@ -17,6 +17,10 @@
 // CONCH_SLOT is k and CONCH_REV the create revision of slot/<k>: it
 // strictly increases per slot across successions.
 //
+// Uncontended (no queue key, slot 0 free), Enter() is one Txn that writes
+// the queue key and slot 0 together; otherwise one Txn queues and reads the
+// line, and a contender within N claims with a second.
+//
 // Step-wise like Election: Enter() queues (and claims at once when it can),
 // Check() re-evaluates after a watch event, Leave() removes the keys.
 //

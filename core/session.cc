@@ -66,14 +66,14 @@ void Session::SetLost(absl::Status reason) {
   pinged_cv_.SignalAll();
 }
 
-absl::Status Session::Guard(std::string key, int64_t create_revision,
-                            absl::Time deadline) {
+absl::Status Session::Guard(std::string key, int64_t create_revision) {
   WatchOptions options;
   options.start_revision = create_revision + 1;
   options.no_put = true;
+  options.await_created = false;
   options.on_ready = [this] { Ping(); };
   absl::StatusOr<std::unique_ptr<Watcher>> watcher =
-      watches_->Watch(key, std::move(options), deadline);
+      watches_->Watch(key, std::move(options), absl::InfiniteFuture());
   if (!watcher.ok()) return watcher.status();
   absl::MutexLock lock(&guard_mu_);
   guards_.push_back(GuardedKey{std::move(key), *std::move(watcher)});

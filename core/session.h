@@ -21,7 +21,7 @@
 //   absl::StatusOr<std::unique_ptr<Session>> s = Session::Create(
 //       &conn, &watches, {.ttl = absl::Seconds(10)}, absl::Now() + dial);
 //   ... put <key> with lease (*s)->lease(), then:
-//   (*s)->Guard(key, put_revision, deadline);
+//   (*s)->Guard(key, put_revision);
 //   absl::Status lost = (*s)->WaitLost(MonoTime::Infinite());
 //   (*s)->Close(absl::Now() + absl::Seconds(2));
 #ifndef CONCH_CORE_SESSION_H_
@@ -74,9 +74,11 @@ class Session {
 
   // From now on, the deletion of `key` (attached to this lease and created
   // at `create_revision`) means the session is lost. The watch starts right
-  // after `create_revision`, so a deletion that already happened counts.
-  absl::Status Guard(std::string key, int64_t create_revision,
-                     absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  // after `create_revision`, so a deletion that already happened counts,
+  // and Guard does not wait for etcd to confirm the watch: a refused watch
+  // (compaction, permission) later makes the session lost.
+  absl::Status Guard(std::string key, int64_t create_revision)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // OK while held; the loss reason once lost (forever after).
   absl::Status status() ABSL_LOCKS_EXCLUDED(mu_);

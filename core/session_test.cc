@@ -34,7 +34,7 @@ class SessionTest : public SharedEtcdTest {
     absl::StatusOr<PutResult> put =
         Kv(conn_.get()).Put(key, "holder", {.lease = (*s)->lease()}, Soon());
     EXPECT_TRUE(put.ok()) << put.status();
-    absl::Status guarded = (*s)->Guard(key, put->revision, Soon());
+    absl::Status guarded = (*s)->Guard(key, put->revision);
     EXPECT_TRUE(guarded.ok()) << guarded;
     return *std::move(s);
   }
@@ -79,7 +79,7 @@ TEST_F(SessionTest, DeletionBeforeGuardStillCounts) {
       kv.Put(p_ + "k", "v", {.lease = (*s)->lease()}, Soon());
   ASSERT_TRUE(put.ok());
   ASSERT_TRUE(kv.Delete(p_ + "k", {}, Soon()).ok());
-  ASSERT_TRUE((*s)->Guard(p_ + "k", put->revision, Soon()).ok());
+  ASSERT_TRUE((*s)->Guard(p_ + "k", put->revision).ok());
   EXPECT_FALSE((*s)->WaitLost(MonoNow() + absl::Seconds(2)).ok());
 }
 

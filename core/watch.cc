@@ -172,6 +172,7 @@ void WatchStream::OpenCallLocked() {
   current_ = std::make_shared<Call>(this, conn_->channel());
   calls_.push_back(current_);
   current_->Begin();
+  unanswered_creates_.clear();
   for (auto& [id, state] : watchers_) {
     state->created = false;
     state->fragments.clear();
@@ -201,11 +202,17 @@ void WatchStream::SendCreateLocked(Watcher::State& state) {
   }
   create->set_watch_id(state.id);
   create->set_fragment(true);
+  unanswered_creates_.push_back(state.id);
   current_->Enqueue(std::move(request));
 }
 
 absl::StatusOr<std::unique_ptr<Watcher>> WatchStream::Watch(
     std::string key, WatchOptions options, absl::Time deadline) {
+  if (!options.await_created && options.start_revision <= 0) {
+    return absl::InvalidArgumentError(
+        "a watch that does not await etcd's confirmation needs a start "
+        "revision");
+  }
   auto state = std::make_shared<Watcher::State>();
   state->key = std::move(key);
   state->options = std::move(options);
@@ -222,6 +229,9 @@ absl::StatusOr<std::unique_ptr<Watcher>> WatchStream::Watch(
       if (!alarm_armed_) OpenCallLocked();
     } else {
       SendCreateLocked(*state);
+    }
+    if (!state->options.await_created) {
+      return std::unique_ptr<Watcher>(new Watcher(this, state));
     }
     mu_.AwaitWithDeadline(
         absl::Condition(
@@ -266,7 +276,10 @@ void WatchStream::CancelWatcherLocked(
   if (state->cancelled) return;
   state->cancelled = true;
   watchers_.erase(state->id);
-  if (current_ != nullptr && state->created && state->error.ok()) {
+  // While a call is open, every live watcher's create request was queued on
+  // it (at open or in Watch), and etcd handles a stream's requests in
+  // order: a cancel sent before the "created" answer still finds it.
+  if (current_ != nullptr && state->error.ok()) {
     etcdserverpb::WatchRequest request;
     request.mutable_cancel_request()->set_watch_id(state->id);
     current_->Enqueue(std::move(request));
@@ -298,7 +311,18 @@ void WatchStream::OnResponse(Call* call,
     return;
   }
 
-  if (auto c = cancelling_.find(response.watch_id()); c != cancelling_.end()) {
+  int64_t id = response.watch_id();
+  if (response.created() || (id == -1 && response.canceled())) {
+    // etcd answers create requests in the order they were sent; some
+    // refusals (permission denied) come back without our watch ID.
+    if (id == -1 && !unanswered_creates_.empty()) {
+      id = unanswered_creates_.front();
+    }
+    auto u =
+        std::find(unanswered_creates_.begin(), unanswered_creates_.end(), id);
+    if (u != unanswered_creates_.end()) unanswered_creates_.erase(u);
+  }
+  if (auto c = cancelling_.find(id); c != cancelling_.end()) {
     // Events sent before etcd saw our cancel are dropped; the "canceled"
     // answer is the confirmation Watcher::Cancel waits for.
     if (response.canceled()) {
@@ -308,13 +332,7 @@ void WatchStream::OnResponse(Call* call,
     }
     return;
   }
-  auto it = watchers_.find(response.watch_id());
-  if (response.watch_id() == -1) {
-    // Some refusals (permission denied) come back without our watch ID:
-    // they answer the oldest create request still waiting.
-    it = std::find_if(watchers_.begin(), watchers_.end(),
-                      [](const auto& w) { return !w.second->created; });
-  }
+  auto it = watchers_.find(id);
   if (it == watchers_.end()) return;  // cancelled by us meanwhile
   Watcher::State& state = *it->second;
 

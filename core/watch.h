@@ -65,6 +65,11 @@ struct WatchOptions {
   bool progress_notify = false;
   bool no_put = false;
   bool no_delete = false;
+  // false: Watch() returns as soon as the create request is queued instead
+  // of waiting for etcd's confirmation; a refusal arrives later as the
+  // watcher's terminal error. Needs start_revision > 0, so that the events
+  // in between cannot be missed (saves a round trip on a hot path).
+  bool await_created = true;
   // Called from a gRPC thread, with the stream's lock held, whenever a
   // batch or a terminal error becomes ready. It must only hand the news on
   // (signal a condition variable); calling into the WatchStream or Watcher
@@ -118,7 +123,9 @@ class WatchStream {
   ~WatchStream();
 
   // Creates a watcher and waits until etcd confirms it (or the deadline:
-  // DeadlineExceeded, or Unavailable while etcd cannot be reached).
+  // DeadlineExceeded, or Unavailable while etcd cannot be reached). With
+  // options.await_created == false it does not wait (InvalidArgument
+  // without a start revision).
   absl::StatusOr<std::unique_ptr<Watcher>> Watch(std::string key,
                                                  WatchOptions options,
                                                  absl::Time deadline)
@@ -161,6 +168,9 @@ class WatchStream {
   std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::shared_ptr<Watcher::State>> watchers_
       ABSL_GUARDED_BY(mu_);
+  // Watch IDs whose create request went out on `current_`, oldest first,
+  // not yet answered.
+  std::deque<int64_t> unanswered_creates_ ABSL_GUARDED_BY(mu_);
   // Cancel sent, confirmation from etcd not yet received.
   std::map<int64_t, std::shared_ptr<Watcher::State>> cancelling_
       ABSL_GUARDED_BY(mu_);

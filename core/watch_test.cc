@@ -171,6 +171,56 @@ TEST_F(WatchTest, ConfirmedCancelMeansEtcdSendsNothingMore) {
       absl::StatusCode::kDeadlineExceeded);
 }
 
+TEST_F(WatchTest, UnawaitedWatchMissesNothingFromItsStartRevision) {
+  absl::StatusOr<PutResult> first = kv_->Put(p_ + "k", "1", {}, Soon());
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<std::unique_ptr<Watcher>> w = stream_->Watch(
+      p_ + "k", {.start_revision = first->revision + 1, .await_created = false},
+      Soon());
+  ASSERT_TRUE(w.ok()) << w.status();
+  // Written before etcd can have confirmed the watch: still delivered.
+  ASSERT_TRUE(kv_->Put(p_ + "k", "2", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Delete(p_ + "k", {}, Soon()).ok());
+  EXPECT_THAT(Describe(Collect(**w, 2, Soon()), p_),
+              ElementsAre("put k=2", "del k="));
+}
+
+TEST_F(WatchTest, UnawaitedWatchNeedsAStartRevision) {
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch(p_ + "k", {.await_created = false}, Soon());
+  EXPECT_EQ(w.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(WatchTest, CancelBeforeEtcdConfirmedTheWatchStillStopsIt) {
+  auto events = [] {
+    absl::StatusOr<double> v =
+        test::SharedEtcd().MetricValue("etcd_debugging_mvcc_events_total");
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : -1;
+  };
+  absl::StatusOr<PutResult> base = kv_->Put(p_ + "base", "0", {}, Soon());
+  ASSERT_TRUE(base.ok());
+  absl::StatusOr<std::unique_ptr<Watcher>> kept =
+      stream_->Watch(p_ + "kept", {}, Soon());
+  ASSERT_TRUE(kept.ok());
+  for (int i = 0; i < 20; ++i) {
+    // Cancelled at once: the cancel follows the create on the stream.
+    absl::StatusOr<std::unique_ptr<Watcher>> gone = stream_->Watch(
+        p_ + "gone",
+        {.start_revision = base->revision + 1, .await_created = false}, Soon());
+    ASSERT_TRUE(gone.ok()) << gone.status();
+    (*gone)->Cancel(Soon());
+  }
+  const double before = events();
+  ASSERT_TRUE(kv_->Put(p_ + "gone", "x", {}, Soon()).ok());
+  ASSERT_TRUE(kv_->Put(p_ + "kept", "y", {}, Soon()).ok());
+  ASSERT_EQ(Collect(**kept, 1, Soon()).size(), 1u);
+  ASSERT_TRUE(
+      test::PollUntil([&] { return events() >= before + 1; }, Soon()).ok());
+  // None of the 20 cancelled watchers was left behind on the server.
+  EXPECT_EQ(events(), before + 1);
+}
+
 TEST_F(WatchTest, ProgressNotificationsAdvanceTheNextRevision) {
   absl::StatusOr<std::unique_ptr<Watcher>> w =
       stream_->Watch(p_ + "quiet", {.progress_notify = true}, Soon());

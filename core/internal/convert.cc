@@ -50,6 +50,7 @@ etcdserverpb::Compare::CompareResult CompareOpProto(CompareOp op) {
 
 void CompareProto(const Compare& c, etcdserverpb::Compare* out) {
   out->set_key(c.key);
+  if (!c.range_end.empty()) out->set_range_end(c.range_end);
   out->set_result(CompareOpProto(c.op));
   switch (c.target) {
     case Compare::Target::kVersion:
