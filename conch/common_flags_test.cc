@@ -14,7 +14,7 @@ TEST(ResolveTest, DefaultsMatchTheSpec) {
   absl::StatusOr<CommonOptions> o = Resolve(CommonFlags{});
   ASSERT_TRUE(o.ok()) << o.status();
   ASSERT_EQ(o->connection.endpoints.size(), 1u);
-  EXPECT_EQ(o->connection.endpoints[0].grpc_target, "127.0.0.1:2379");
+  EXPECT_EQ(o->connection.endpoints[0].original, "127.0.0.1:2379");
   EXPECT_EQ(o->prefix, "/conch/");
   EXPECT_EQ(o->ttl, absl::Seconds(10));
   EXPECT_EQ(o->kill_after, absl::Seconds(5));

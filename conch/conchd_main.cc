@@ -6,6 +6,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
 #include "conch/cron_daemon.h"
 #include "conch/exit_codes.h"
@@ -14,6 +15,12 @@
 #include "core/log.h"
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Debian's abseil is built with Mutex deadlock detection on: a debugging
+  // aid that updates a lock graph on every contended Mutex operation. Release
+  // builds switch it off; tests (built without NDEBUG) keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   CLI::App app{"conchd: runs the ticks of conch cron jobs, each at most once",
                "conchd"};
   app.set_version_flag("--version", std::string("conchd ") + conch::kVersion);

@@ -2,10 +2,13 @@
 //
 // main() only builds the command line and dispatches to the subcommands,
 // each a Setup/Run pair in its own file. CLI11's exceptions end here.
+#include <malloc.h>
+
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
 #include "conch/cron_cmd.h"
 #include "conch/elect_cmd.h"
@@ -15,6 +18,16 @@
 #include "conch/version.h"
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Debian's abseil is built with Mutex deadlock detection on: a debugging
+  // aid that updates a lock graph on every contended Mutex operation. Release
+  // builds switch it off; tests (built without NDEBUG) keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
+  // One malloc arena: gRPC's threads would each map (and at exit unmap) a
+  // 64 MB arena of their own, which costs a short-lived wrapper more than
+  // the little contention it saves.
+  mallopt(M_ARENA_MAX, 1);
   CLI::App app{
       "conch: run commands under cluster-wide coordination through etcd v3",
       "conch"};

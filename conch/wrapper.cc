@@ -75,9 +75,20 @@ WaitResult WaitForEvent(SignalSet& signals, const Notifier& wake,
   }
 }
 
+absl::StatusOr<Fuse*> LiveFuse(std::unique_ptr<Fuse>* fuse,
+                               absl::Duration kill_after) {
+  if (*fuse != nullptr && (*fuse)->GuardAlive()) return fuse->get();
+  fuse->reset();
+  absl::StatusOr<std::unique_ptr<Fuse>> started = Fuse::Start(kill_after);
+  if (!started.ok()) return started.status();
+  *fuse = *std::move(started);
+  return fuse->get();
+}
+
 absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
-                                         etcd::Session& session, FuseLink& link,
-                                         SignalSet& signals,
+                                         etcd::Session& session,
+                                         std::unique_ptr<Fuse>* fuse_slot,
+                                         FuseLink& link, SignalSet& signals,
                                          const Notifier& wake) {
   // A wrapper paused between acquiring and here (SIGSTOP, starvation) may
   // hold nothing any more: never start a child on a lease that cannot be
@@ -90,7 +101,7 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
     lost.exit_code = kExitSoftware;
     return lost;
   }
-  absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(spec.kill_after);
+  absl::StatusOr<Fuse*> fuse = LiveFuse(fuse_slot, spec.kill_after);
   if (!fuse.ok()) return fuse.status();
   ChildSpec child_spec;
   child_spec.path = spec.path;
@@ -100,14 +111,14 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
   if (!child.ok()) return child.status();
   Log(LogLevel::kDebug, absl::StrCat("child ", (*child)->pid(), " started"));
   (*fuse)->Arm((*child)->pgid(), session.deadline());
-  link.Set(fuse->get());
+  link.Set(*fuse);
   // A keepalive answer may have come between reading the deadline and
   // linking the fuse: push the latest once more.
   (*fuse)->SetDeadline(session.deadline());
   SupervisorResult result =
       Supervise(**child, session, signals, wake, {spec.kill_after});
   link.Set(nullptr);
-  (*fuse)->Disarm();
+  (*fuse)->Release((*child)->pgid());
   return result;
 }
 

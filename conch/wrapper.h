@@ -9,10 +9,14 @@
 //   FuseLink link;
 //   SessionOptions so{.on_deadline = link.Listener(), .on_event = ...};
 //   ...
-//   absl::StatusOr<SupervisorResult> r = RunHeld(spec, *session, link, ...);
+//   std::unique_ptr<Fuse> fuse;  // LiveFuse(&fuse, ...) before gRPC starts
+//   ...
+//   absl::StatusOr<SupervisorResult> r =
+//       RunHeld(spec, *session, &fuse, link, ...);
 #ifndef CONCH_CONCH_WRAPPER_H_
 #define CONCH_CONCH_WRAPPER_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,13 +75,22 @@ struct HeldRunSpec {
   absl::Duration kill_after;
 };
 
+// The fuse of `*fuse` if its guard is alive; otherwise (none yet, or it
+// fired and exited) a new one in its place. A wrapper starts its fuse
+// before gRPC starts any thread, where the fork is cheapest, and reuses it
+// for every run (--restart), Release-ing each child's group.
+absl::StatusOr<Fuse*> LiveFuse(std::unique_ptr<Fuse>* fuse,
+                               absl::Duration kill_after);
+
 // Checks that the session still holds (else: kLeaseLost without starting
-// anything), starts the fuse, spawns the child, arms the fuse with the
-// session's deadline, supervises until the child is gone, disarms. A child that
-// cannot be executed is returned as an error (NotFound → 127, else 126).
+// anything), spawns the child, arms the fuse (LiveFuse) with the child's
+// group and the session's deadline, supervises until the child is gone, and
+// releases the group. A child that cannot be executed is returned as an
+// error (NotFound → 127, else 126).
 absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
-                                         etcd::Session& session, FuseLink& link,
-                                         SignalSet& signals,
+                                         etcd::Session& session,
+                                         std::unique_ptr<Fuse>* fuse,
+                                         FuseLink& link, SignalSet& signals,
                                          const Notifier& wake);
 
 }  // namespace conch

@@ -15,6 +15,8 @@
 //   absl::StatusOr<std::vector<Endpoint>> eps =
 //       ParseEndpoints("10.0.0.1:2379,https://etcd-2:2379");
 //   // (*eps)[1].tls == TlsMode::kOn, (*eps)[1].grpc_target == "etcd-2:2379"
+//   // (*eps)[0].grpc_target == "ipv4:10.0.0.1:2379": an address literal
+//   // goes straight to gRPC's address resolver, a name through DNS.
 #ifndef CONCH_CORE_ENDPOINT_H_
 #define CONCH_CORE_ENDPOINT_H_
 
@@ -35,7 +37,9 @@ enum class TlsMode {
 struct Endpoint {
   // What the user wrote, for messages.
   std::string original;
-  // The target string handed to gRPC ("host:port" or "unix:path").
+  // The target string handed to gRPC: "ipv4:a.b.c.d:port" or
+  // "ipv6:[addr]:port" for address literals, "host:port" (DNS) for names,
+  // "unix:path".
   std::string grpc_target;
   TlsMode tls = TlsMode::kIfConfig;
 

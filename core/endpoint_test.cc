@@ -11,7 +11,7 @@ using ::testing::HasSubstr;
 TEST(ParseEndpointTest, BareHostPortDependsOnTlsConfig) {
   absl::StatusOr<Endpoint> ep = ParseEndpoint("10.0.0.1:2379");
   ASSERT_TRUE(ep.ok()) << ep.status();
-  EXPECT_EQ(ep->grpc_target, "10.0.0.1:2379");
+  EXPECT_EQ(ep->grpc_target, "ipv4:10.0.0.1:2379");  // no DNS resolver
   EXPECT_EQ(ep->tls, TlsMode::kIfConfig);
 }
 
@@ -25,7 +25,9 @@ TEST(ParseEndpointTest, Schemes) {
       {"https://etcd-1:2379/", "etcd-1:2379", TlsMode::kOn},
       {"unix:///run/etcd.sock", "unix:/run/etcd.sock", TlsMode::kOff},
       {"unix://relative.sock", "unix:relative.sock", TlsMode::kOff},
-      {"[::1]:2379", "[::1]:2379", TlsMode::kIfConfig},
+      {"[::1]:2379", "ipv6:[::1]:2379", TlsMode::kIfConfig},
+      {"https://127.0.0.1:2379", "ipv4:127.0.0.1:2379", TlsMode::kOn},
+      {"http://300.1.1.1:2379", "300.1.1.1:2379", TlsMode::kOff},
       {"  localhost:1  ", "localhost:1", TlsMode::kIfConfig},
   };
   for (const Case& c : cases) {

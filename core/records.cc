@@ -1,5 +1,6 @@
 #include "core/records.h"
 
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -121,6 +122,81 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& record) {
         absl::StrCat("cannot write ", record.GetDescriptor()->name(),
                      " as JSON: ", FirstLine(s.message().ToString())));
   }
+  return out;
+}
+
+namespace {
+
+void AppendJsonString(std::string* out, absl::string_view s) {
+  out->push_back('"');
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppend(
+              out, "\\u00",
+              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ToJson(const Holder& holder) {
+  const std::pair<const char*, const std::string*> strings[] = {
+      {"host", &holder.host()},
+      {"user", &holder.user()},
+      {"since", &holder.since()},
+      {"lease", &holder.lease()},
+      {"state", &holder.state()}};
+  for (const auto& [name, value] : strings) {
+    if (!IsValidUtf8(*value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Holder field ", name, " is not valid UTF-8"));
+    }
+  }
+  for (int k = 0; k < holder.argv_size(); ++k) {
+    if (!IsValidUtf8(holder.argv(k))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Holder field argv[", k, "] is not valid UTF-8"));
+    }
+  }
+  std::string out = "{\"host\":";
+  AppendJsonString(&out, holder.host());
+  absl::StrAppend(&out, ",\"pid\":", holder.pid(), ",\"user\":");
+  AppendJsonString(&out, holder.user());
+  out.append(",\"since\":");
+  AppendJsonString(&out, holder.since());
+  out.append(",\"lease\":");
+  AppendJsonString(&out, holder.lease());
+  out.append(",\"argv\":[");
+  for (int i = 0; i < holder.argv_size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(&out, holder.argv(i));
+  }
+  out.append("],\"state\":");
+  AppendJsonString(&out, holder.state());
+  if (holder.has_slot()) absl::StrAppend(&out, ",\"slot\":", holder.slot());
+  out.push_back('}');
   return out;
 }
 

@@ -57,6 +57,13 @@ inline constexpr size_t kOutputTailBytes = 4096;
 // InvalidArgument when a string field holds invalid UTF-8.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& record);
 
+// The same for a Holder, written directly rather than through protobuf's
+// reflection: every wrapper writes one on its way to a slot, and the first
+// reflective write costs a short-lived process ~0.4 ms of descriptor set-up.
+// Same fields, order and values; strings are escaped minimally ('"', '\\'
+// and control characters), so FromJson reads back exactly the same Holder.
+absl::StatusOr<std::string> ToJson(const Holder& holder);
+
 // Parses `json` into `*out` (replacing its contents). On error returns
 // InvalidArgument and leaves `*out` cleared. `out` must not be null.
 absl::Status FromJson(absl::string_view json, google::protobuf::Message* out);
