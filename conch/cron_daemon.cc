@@ -782,6 +782,13 @@ void Daemon::FlushResults() {
   // The results of one loop turn go out together: one Txn per 64, which
   // also counts each job's history, so that pruning costs nothing until a
   // job is over the bound.
+  // While a burst of starts is still being spawned, starting comes first:
+  // results wait (up to a full batch) until the spawners are idle, so that
+  // neither this daemon nor etcd spends the burst's CPU on bookkeeping.
+  if (spawning_ > 0 && !stopping_ &&
+      pending_results_.size() < CronStore::kMaxBatch) {
+    return;
+  }
   for (size_t i = 0; i < pending_results_.size(); i += CronStore::kMaxBatch) {
     std::vector<PendingResult> chunk(
         std::make_move_iterator(pending_results_.begin() + i),

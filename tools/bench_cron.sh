@@ -4,6 +4,9 @@
 # the report prints ticks expected/claimed/ok/missing, duplicates (from a run
 # log the jobs append to, outside etcd), tick lag p50/p99 (result.started −
 # tick instant), etcd revisions per tick, and CPU and peak RSS per daemon.
+# Before each J it prints the floor: J starts of the same job command at
+# once, from as many threads as the daemons have spawners, with no etcd and
+# no conchd (tools/bench_spawn_floor).
 #
 #   bash tools/bench_cron.sh [SECONDS] [JOBS] [DAEMONS]
 #   defaults: 60 s, "200 500 1000", 3 daemons
@@ -71,5 +74,15 @@ run_one() {
   etcdctl_local del --prefix "$prefix" >/dev/null
 }
 
-bench_begin //conch:conch //conch:conchd //tools:bench_cron_report
-for j in $JOBS; do run_one "$j"; done
+bench_begin //conch:conch //conch:conchd //tools:bench_cron_report \
+  //tools:bench_spawn_floor
+for j in $JOBS; do
+  # The floor under the lag: the same burst of job starts (the same
+  # command) without etcd or conchd, split over the daemons' spawners.
+  conch_header "floor: ${j} job starts at once, no etcd, no conchd"
+  for ((k = 0; k < 3; k++)); do
+    "$BENCH_BIN/tools/bench_spawn_floor" --count "$j" \
+      --threads $((2 * DAEMONS)) --command "echo x >> $BENCH_WORK/floor.log"
+  done
+  run_one "$j"
+done
