@@ -115,22 +115,18 @@ absl::StatusOr<bool> Election::Reevaluate(
   if (pred.kvs[0].key != predecessor_ || watcher_ == nullptr) {
     predecessor_ = pred.kvs[0].key;
     WatchOptions options;
+    // From right after our read: a deletion after it is never missed.
+    options.start_revision = r->revision + 1;
     options.no_put = true;
     options.on_ready = on_change;
     watcher_.reset();
-    // From "now" (etcd sends its events at once); a deletion between our
-    // read and the watch is caught by reading again.
-    absl::StatusOr<WatchAfterRead> w = WatchSinceRead(
-        *watches_, predecessor_, std::move(options), r->revision, deadline);
+    absl::StatusOr<std::unique_ptr<Watcher>> w =
+        watches_->Watch(predecessor_, std::move(options), deadline);
     if (!w.ok()) {
       dirty_ = true;
       return w.status();
     }
-    watcher_ = std::move(w->watcher);
-    if (w->missed_writes) {
-      dirty_ = true;
-      on_change();
-    }
+    watcher_ = *std::move(w);
   }
   return false;
 }

@@ -150,29 +150,24 @@ absl::StatusOr<bool> Semaphore::Claim(std::set<int> taken,
 }
 
 absl::Status Semaphore::WatchFrom(const std::string& key, bool prefix,
-                                  bool deletes_only, int64_t read_revision,
+                                  bool deletes_only, int64_t start_revision,
                                   const std::function<void()>& on_change,
                                   absl::Time deadline) {
   if (watcher_ != nullptr && watching_ == key) return absl::OkStatus();
   watcher_.reset();
   WatchOptions options;
   options.prefix = prefix;
+  options.start_revision = start_revision;
   options.no_put = deletes_only;
   options.on_ready = on_change;
-  absl::StatusOr<WatchAfterRead> w = WatchSinceRead(
-      *watches_, key, std::move(options), read_revision, deadline);
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      watches_->Watch(key, std::move(options), deadline);
   if (!w.ok()) {
     dirty_ = true;
     return w.status();
   }
-  watcher_ = std::move(w->watcher);
+  watcher_ = *std::move(w);
   watching_ = key;
-  if (w->missed_writes) {
-    // Something changed between our read and the watch: read again now
-    // (keeping this watcher if the key to watch stays the same).
-    dirty_ = true;
-    on_change();
-  }
   return absl::OkStatus();
 }
 
@@ -225,7 +220,7 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
   }
   rank_ = static_cast<int64_t>(std::get<GetResult>(r->results[1]).kvs.size());
   dirty_ = false;
-  const int64_t read_revision = r->revision;
+  const int64_t from = r->revision + 1;
   switch (PlanFor(rank_, max_)) {
     case SemaPlan::kHold: {
       absl::StatusOr<bool> claimed =
@@ -234,13 +229,12 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
       // Every slot is taken (a holder left its slot key behind): wait for
       // a slot key to go.
       absl::Status s = WatchFrom(absl::StrCat(prefix_, "slot/"), true, true,
-                                 read_revision, on_change, deadline);
+                                 from, on_change, deadline);
       if (!s.ok()) return s;
       return false;
     }
     case SemaPlan::kWatchQueue: {
-      absl::Status s =
-          WatchFrom(queue, true, true, read_revision, on_change, deadline);
+      absl::Status s = WatchFrom(queue, true, true, from, on_change, deadline);
       if (!s.ok()) return s;
       return false;
     }
@@ -250,8 +244,8 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
         dirty_ = true;
         return false;
       }
-      absl::Status s = WatchFrom(pred.kvs[0].key, false, false, read_revision,
-                                 on_change, deadline);
+      absl::Status s =
+          WatchFrom(pred.kvs[0].key, false, false, from, on_change, deadline);
       if (!s.ok()) return s;
       return false;
     }

@@ -101,11 +101,8 @@ class Semaphore {
                                   absl::Time deadline);
   // Claims the lowest free slot not in `taken`. False when none is free.
   absl::StatusOr<bool> Claim(std::set<int> taken, absl::Time deadline);
-  // Watches `key` unless already watched (WatchSinceRead); when something
-  // was written since `read_revision`, marks the state dirty and calls
-  // on_change so that the caller reads again.
   absl::Status WatchFrom(const std::string& key, bool prefix, bool deletes_only,
-                         int64_t read_revision,
+                         int64_t start_revision,
                          const std::function<void()>& on_change,
                          absl::Time deadline);
   std::string Value(const char* state, int slot) const;

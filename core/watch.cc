@@ -436,21 +436,4 @@ void WatchStream::OnAlarm() {
   changed_.SignalAll();
 }
 
-absl::StatusOr<WatchAfterRead> WatchSinceRead(WatchStream& stream,
-                                              std::string key,
-                                              WatchOptions options,
-                                              int64_t read_revision,
-                                              absl::Time deadline) {
-  options.start_revision = 0;
-  options.await_created = true;
-  absl::StatusOr<std::unique_ptr<Watcher>> w =
-      stream.Watch(std::move(key), std::move(options), deadline);
-  if (!w.ok()) return w.status();
-  WatchAfterRead out;
-  // The store revision etcd reported with "created"; later events come.
-  out.missed_writes = (*w)->next_revision() - 1 > read_revision;
-  out.watcher = *std::move(w);
-  return out;
-}
-
 }  // namespace conch::etcd

@@ -179,26 +179,6 @@ class WatchStream {
   std::shared_ptr<Call> current_ ABSL_GUARDED_BY(mu_);
 };
 
-// A watcher on `key` that starts "now", for a caller that has just read
-// the state at `read_revision` and now waits for it to change.
-//
-// Why not simply start at read_revision + 1: etcd 3.4 serves a watcher
-// whose start revision is already in the past ("unsynced") from a loop
-// that runs every 100 ms, so after any write between the read and the
-// watch, the first event can come up to 100 ms late. A watcher from "now"
-// is synced and hears every later write at once. `missed_writes` tells
-// whether something was written after `read_revision` before the watch
-// began: then the caller must read again (and keeps this watcher).
-struct WatchAfterRead {
-  std::unique_ptr<Watcher> watcher;
-  bool missed_writes = false;
-};
-absl::StatusOr<WatchAfterRead> WatchSinceRead(WatchStream& stream,
-                                              std::string key,
-                                              WatchOptions options,
-                                              int64_t read_revision,
-                                              absl::Time deadline);
-
 }  // namespace conch::etcd
 
 #endif  // CONCH_CORE_WATCH_H_

@@ -221,31 +221,6 @@ TEST_F(WatchTest, CancelBeforeEtcdConfirmedTheWatchStillStopsIt) {
   EXPECT_EQ(events(), before + 1);
 }
 
-TEST_F(WatchTest, WatchSinceReadSaysWhetherAWriteCameBetween) {
-  absl::StatusOr<PutResult> put = kv_->Put(p_ + "k", "1", {}, Soon());
-  ASSERT_TRUE(put.ok());
-  absl::StatusOr<GetResult> read = kv_->Get(p_ + "k", {}, Soon());
-  ASSERT_TRUE(read.ok());
-  absl::StatusOr<WatchAfterRead> quiet =
-      WatchSinceRead(*stream_, p_ + "k", {}, read->revision, Soon());
-  ASSERT_TRUE(quiet.ok()) << quiet.status();
-  EXPECT_FALSE(quiet->missed_writes);
-
-  // A write after the read, before the watch: the caller must read again.
-  ASSERT_TRUE(kv_->Put(p_ + "other", "x", {}, Soon()).ok());
-  absl::StatusOr<WatchAfterRead> late =
-      WatchSinceRead(*stream_, p_ + "k", {}, read->revision, Soon());
-  ASSERT_TRUE(late.ok()) << late.status();
-  EXPECT_TRUE(late->missed_writes);
-
-  // Later writes reach both watchers.
-  ASSERT_TRUE(kv_->Put(p_ + "k", "2", {}, Soon()).ok());
-  EXPECT_THAT(Describe(Collect(*quiet->watcher, 1, Soon()), p_),
-              ElementsAre("put k=2"));
-  EXPECT_THAT(Describe(Collect(*late->watcher, 1, Soon()), p_),
-              ElementsAre("put k=2"));
-}
-
 TEST_F(WatchTest, ProgressNotificationsAdvanceTheNextRevision) {
   absl::StatusOr<std::unique_ptr<Watcher>> w =
       stream_->Watch(p_ + "quiet", {.progress_notify = true}, Soon());
