@@ -386,6 +386,15 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
                       absl::StrCat(w->pid()), "-p", absl::StrCat(w->pid())},
                      absl::Seconds(5));
       if (ps.ok()) states += ps->out;
+      // Where each wrapper's threads are, when gdb is installed (it is not
+      // a dependency: without it this part is skipped).
+      absl::StatusOr<CommandResult> bt =
+          RunCommand({"gdb", "-p", absl::StrCat(w->pid()), "-batch", "-ex",
+                      "thread apply all bt 16"},
+                     absl::Seconds(20));
+      if (bt.ok() && bt->exit_code == 0) {
+        states += absl::StrCat("threads of ", w->pid(), ":\n", bt->out);
+      }
     }
     ADD_FAILURE() << "seed " << seed_ << ": no convergence: open holders "
                   << monitor.open() << ", want " << s.max << ", wrappers "
