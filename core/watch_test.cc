@@ -3,8 +3,10 @@
 // restart (nothing lost, nothing duplicated) and compaction.
 #include "core/watch.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -286,6 +288,59 @@ TEST_F(WatchPrivateEtcdTest,
   EXPECT_EQ((*w)->Next(absl::Now() + absl::Milliseconds(300)).status().code(),
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_GE(stream_->reconnects(), 1);
+}
+
+// Watchers created and cancelled in a hurry (some cancelled before etcd
+// confirmed them) while etcd restarts underneath: a long-lived watcher on
+// the same stream must still hear the next write, and new watchers work.
+TEST_F(WatchPrivateEtcdTest, ChurnAcrossRestartsLeavesTheStreamServing) {
+  absl::StatusOr<PutResult> base = kv_->Put("/churn/live", "0", {}, Soon());
+  ASSERT_TRUE(base.ok()) << base.status();
+  absl::StatusOr<std::unique_ptr<Watcher>> live = stream_->Watch(
+      "/churn/live",
+      {.start_revision = base->revision + 1, .await_created = false}, Soon());
+  ASSERT_TRUE(live.ok()) << live.status();
+  // The churn runs on a thread; the restarts stay on this one (etcd dies
+  // with the thread that started it).
+  std::atomic<bool> done{false};
+  std::atomic<int> created{0};
+  std::thread churn([&] {
+    for (int i = 0; !done; ++i) {
+      WatchOptions o;
+      o.prefix = (i % 3 == 0);
+      if (i % 2 == 0) {
+        o.start_revision = base->revision + 1;
+        o.await_created = false;
+      }
+      absl::StatusOr<std::unique_ptr<Watcher>> w =
+          stream_->Watch(absl::StrCat("/churn/", i % 7), std::move(o),
+                         absl::Now() + absl::Milliseconds(200));
+      if (w.ok()) {
+        ++created;
+        if (i % 4 == 0) (*w)->Cancel(absl::Now() + absl::Milliseconds(50));
+      }  // else etcd is restarting: Unavailable by the deadline
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_TRUE(etcd_->Restart().ok());
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  done = true;
+  churn.join();
+  EXPECT_GT(created, 0);
+  // (Restart returns once etcd is healthy again.)
+  absl::StatusOr<test::CommandResult> put =
+      etcd_->Etcdctl({"put", "/churn/live", "1"});
+  ASSERT_TRUE(put.ok() && put->Succeeded());
+  EXPECT_THAT(
+      Describe(Collect(**live, 1, absl::Now() + absl::Seconds(15)), "/churn/"),
+      ElementsAre("put live=1"));
+  absl::StatusOr<std::unique_ptr<Watcher>> fresh =
+      stream_->Watch("/churn/fresh", {}, absl::Now() + absl::Seconds(15));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_TRUE(kv_->Put("/churn/fresh", "x", {}, Soon()).ok());
+  EXPECT_EQ(Collect(**fresh, 1, Soon()).size(), 1u);
 }
 
 TEST_F(WatchPrivateEtcdTest, CompactedStartRevisionIsReported) {
