@@ -56,6 +56,27 @@ class WatchTest : public SharedEtcdTest {
   }
   void TearDown() override { stream_.reset(); }
 
+  // etcd's count of the watch events it has sent, to any watcher.
+  static double EventsSent() {
+    absl::StatusOr<double> v =
+        test::SharedEtcd().MetricValue("etcd_debugging_mvcc_events_total");
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : -1;
+  }
+
+  // Writes p_+"gone", then p_+"kept", and checks that etcd sent exactly one
+  // event for them: the one `kept` receives (no watcher on "gone" is left).
+  void ExpectOnlyKeptIsSent(Watcher& kept) {
+    const double before = EventsSent();
+    ASSERT_TRUE(kv_->Put(p_ + "gone", "x", {}, Soon()).ok());
+    ASSERT_TRUE(kv_->Put(p_ + "kept", "y", {}, Soon()).ok());
+    ASSERT_EQ(Collect(kept, 1, Soon()).size(), 1u);
+    ASSERT_TRUE(
+        test::PollUntil([&] { return EventsSent() >= before + 1; }, Soon())
+            .ok());
+    EXPECT_EQ(EventsSent(), before + 1);
+  }
+
   std::unique_ptr<WatchStream> stream_;
   std::unique_ptr<Kv> kv_;
 };
@@ -147,27 +168,13 @@ TEST_F(WatchTest, CancelledWatcherLeavesOthersWorking) {
 }
 
 TEST_F(WatchTest, ConfirmedCancelMeansEtcdSendsNothingMore) {
-  auto events = [] {
-    absl::StatusOr<double> v =
-        test::SharedEtcd().MetricValue("etcd_debugging_mvcc_events_total");
-    EXPECT_TRUE(v.ok()) << v.status();
-    return v.ok() ? *v : -1;
-  };
   absl::StatusOr<std::unique_ptr<Watcher>> kept =
       stream_->Watch(p_ + "kept", {}, Soon());
   absl::StatusOr<std::unique_ptr<Watcher>> gone =
       stream_->Watch(p_ + "gone", {}, Soon());
   ASSERT_TRUE(kept.ok() && gone.ok());
   (*gone)->Cancel(Soon());
-  const double before = events();
-  ASSERT_TRUE(kv_->Put(p_ + "gone", "x", {}, Soon()).ok());
-  ASSERT_TRUE(kv_->Put(p_ + "kept", "y", {}, Soon()).ok());
-  // The kept watcher's event is counted once it arrives …
-  ASSERT_EQ(Collect(**kept, 1, Soon()).size(), 1u);
-  ASSERT_TRUE(
-      test::PollUntil([&] { return events() >= before + 1; }, Soon()).ok());
-  // … and the cancelled one's never was.
-  EXPECT_EQ(events(), before + 1);
+  ExpectOnlyKeptIsSent(**kept);
   EXPECT_EQ(
       (*gone)->Next(absl::Now() + absl::Milliseconds(100)).status().code(),
       absl::StatusCode::kDeadlineExceeded);
@@ -194,12 +201,6 @@ TEST_F(WatchTest, UnawaitedWatchNeedsAStartRevision) {
 }
 
 TEST_F(WatchTest, CancelBeforeEtcdConfirmedTheWatchStillStopsIt) {
-  auto events = [] {
-    absl::StatusOr<double> v =
-        test::SharedEtcd().MetricValue("etcd_debugging_mvcc_events_total");
-    EXPECT_TRUE(v.ok()) << v.status();
-    return v.ok() ? *v : -1;
-  };
   absl::StatusOr<PutResult> base = kv_->Put(p_ + "base", "0", {}, Soon());
   ASSERT_TRUE(base.ok());
   absl::StatusOr<std::unique_ptr<Watcher>> kept =
@@ -213,14 +214,8 @@ TEST_F(WatchTest, CancelBeforeEtcdConfirmedTheWatchStillStopsIt) {
     ASSERT_TRUE(gone.ok()) << gone.status();
     (*gone)->Cancel(Soon());
   }
-  const double before = events();
-  ASSERT_TRUE(kv_->Put(p_ + "gone", "x", {}, Soon()).ok());
-  ASSERT_TRUE(kv_->Put(p_ + "kept", "y", {}, Soon()).ok());
-  ASSERT_EQ(Collect(**kept, 1, Soon()).size(), 1u);
-  ASSERT_TRUE(
-      test::PollUntil([&] { return events() >= before + 1; }, Soon()).ok());
   // None of the 20 cancelled watchers was left behind on the server.
-  EXPECT_EQ(events(), before + 1);
+  ExpectOnlyKeptIsSent(**kept);
 }
 
 TEST_F(WatchTest, ProgressNotificationsAdvanceTheNextRevision) {

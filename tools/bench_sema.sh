@@ -141,6 +141,11 @@ part_c() {
 }
 
 main() {
+  local part
+  for part in ${BENCH_SEMA_PARTS:-a b c}; do
+    [[ "$part" == [abc] ]] ||
+      conch_die "BENCH_SEMA_PARTS: unknown part \"${part}\" (use a, b, c)"
+  done
   bench_begin //conch:conch
   CONCH="${BENCH_BIN}/conch/conch"
   WORK="$BENCH_WORK"
