@@ -74,16 +74,20 @@ class FuseSet {
   std::set<const Fuse*> fuses_ ABSL_GUARDED_BY(mu_);
 };
 
+// A job definition, shared (never copied) by every tick, claim and run of
+// it that is in flight.
+using JobRef = std::shared_ptr<const CronJob>;
+
 // A job as this daemon schedules it.
 struct ScheduledJob {
-  CronJob job;
+  JobRef job;
   Schedule schedule;
   absl::Time next;  // the next tick to try
 };
 
 // One claimed tick being run here.
 struct Run {
-  CronJob job;
+  JobRef job;
   absl::Time instant;
   int64_t revision = 0;
   std::unique_ptr<Child> child;
@@ -98,14 +102,14 @@ struct Run {
 
 // A result waiting to be written.
 struct PendingResult {
-  CronJob job;
+  JobRef job;
   absl::Time instant;
   records::Result result;
 };
 
 // A tick waiting to be claimed.
 struct PendingTick {
-  CronJob job;
+  JobRef job;
   absl::Time instant;
 };
 
@@ -120,7 +124,7 @@ struct Completion {
   int64_t revision = 0;
   absl::Time started;
   std::vector<std::string> live;  // kLive: the registered daemon ids
-  CronJob job;
+  JobRef job;
   absl::Time instant;
   absl::StatusOr<etcd::ClaimOutcome> claim = etcd::ClaimOutcome{};
   bool skipped = false;
@@ -152,10 +156,10 @@ class Daemon {
   void DrainWatchers();
   void ClaimDue();
   void ClaimFallbacks();
-  void SubmitClaim(const CronJob& job, absl::Time instant,
+  void SubmitClaim(const JobRef& job, absl::Time instant,
                    int64_t request_revision);
   // Runs on a worker: one tick, one Txn (after the overlap check).
-  Completion ClaimOne(const CronJob& job, absl::Time instant,
+  Completion ClaimOne(const JobRef& job, absl::Time instant,
                       const records::Claim& claim, int64_t request_revision,
                       bool running_here);
   bool Owns(const CronJob& job) const;
@@ -163,19 +167,22 @@ class Daemon {
   bool RunningHere(const CronJob& job) const;
   void RefreshLive();
   void HandleCompletions();
-  void StartRun(const CronJob& job, absl::Time instant, int64_t revision);
+  void StartRun(const JobRef& job, absl::Time instant, int64_t revision);
   void RegisterRun(Completion& c);
-  void RecordNotRun(const CronJob& job, absl::Time instant,
+  void RecordNotRun(const JobRef& job, absl::Time instant,
                     const std::string& why, int exit_code);
   void FlushResults();
-  void SubmitResult(const CronJob& job, absl::Time instant,
+  void SubmitResult(const JobRef& job, absl::Time instant,
                     records::Result result, const std::string& line);
   void Reap();
-  void ReadOutputs(const std::vector<struct pollfd>& fds);
+  void ReadOutputs(const std::vector<struct pollfd>& fds,
+                   const std::vector<struct Run*>& polled);
   void AdvanceRuns();
   void StopAllRuns(const char* why);
   void CheckSession();
   MonoTime NextWake() const;
+  // When the pending results are to be written (FlushResults).
+  MonoTime ResultsDue() const;
   void Push(Completion c) {
     {
       absl::MutexLock lock(&done_mu_);
@@ -201,6 +208,9 @@ class Daemon {
   std::unique_ptr<etcd::Watcher> job_watcher_;
   std::unique_ptr<etcd::Watcher> run_watcher_;
   std::map<std::string, ScheduledJob> jobs_;  // by encoded name
+  // No job's next tick comes before this (ClaimDue skips the scan until
+  // then; InfinitePast forces one).
+  absl::Time next_due_ = absl::InfinitePast();
   std::map<pid_t, std::unique_ptr<struct Run>> runs_;
   int in_flight_ = 0;  // work submitted, completion not yet handled
   // Every tick has a preferred claimer among the live daemons (a hash of
@@ -210,6 +220,7 @@ class Daemon {
   bool live_refreshing_ = false;
   MonoTime next_live_refresh_;
   std::vector<PendingTick> fallback_;
+  absl::Time next_fallback_ = absl::InfiniteFuture();  // earliest in fallback_
   const absl::Duration fallback_delay_ =
       std::min(absl::Milliseconds(250), o_.max_late / 2);
   bool stopping_ = false;
@@ -224,9 +235,20 @@ class Daemon {
 
   int spawning_ = 0;  // handed to the spawner, not yet registered
   std::vector<PendingResult> pending_results_;  // written by FlushResults
+  // Results wait while this daemon starts runs and kResultQuiet after its
+  // last start (see FlushResults), but never longer than kResultMaxWait.
+  MonoTime last_start_;             // a spawn completion was last handled
+  MonoTime oldest_pending_result_;  // when pending_results_ became non-empty
+  static constexpr absl::Duration kResultQuiet = absl::Milliseconds(100);
+  static constexpr absl::Duration kResultMaxWait = absl::Seconds(1);
   // Exit statuses reaped for pids not (yet) in runs_, while spawns are
   // pending: a quick child can exit before its run is registered.
   std::map<pid_t, int> early_exits_;
+  // While a burst is being spawned, reaping, reading output and writing
+  // results wait (at most kHousekeepingEvery) so that the starts get the
+  // CPU; see Run().
+  MonoTime next_housekeeping_;
+  static constexpr absl::Duration kHousekeepingEvery = absl::Milliseconds(50);
 
   WorkPool pool_;  // last: joined first, while the rest is still alive
   WorkPool spawner_{2};
@@ -270,6 +292,7 @@ absl::Status Daemon::LoadJobs() {
   absl::StatusOr<etcd::CronJobList> list = store_.ListJobs(CallDeadline());
   if (!list.ok()) return list.status();
   jobs_.clear();
+  next_due_ = absl::InfinitePast();
   for (const etcd::BadCronJob& bad : list->bad) {
     Log(LogLevel::kWarn,
         absl::StrCat("ignoring job key ", bad.key, ": ", bad.error));
@@ -313,7 +336,10 @@ void Daemon::UpsertJob(CronJob job) {
   const absl::Time from = std::max(start_, absl::Now());
   const absl::Time next = schedule->Next(from - absl::Nanoseconds(1));
   const std::string key = job.encoded;
-  jobs_.insert_or_assign(key, ScheduledJob{std::move(job), *schedule, next});
+  next_due_ = std::min(next_due_, next);
+  jobs_.insert_or_assign(
+      key, ScheduledJob{std::make_shared<const CronJob>(std::move(job)),
+                        *schedule, next});
 }
 
 void Daemon::DrainWatchers() {
@@ -408,13 +434,15 @@ records::Claim Daemon::NewClaim() const {
 
 bool Daemon::RunningHere(const CronJob& job) const {
   for (const auto& [pid, run] : runs_) {
-    if (run->job.encoded == job.encoded) return true;
+    if (run->job->encoded == job.encoded) return true;
   }
   return false;
 }
 
 void Daemon::ClaimDue() {
   const absl::Time now = absl::Now();
+  if (now < next_due_) return;  // nothing due: no scan of every job
+  next_due_ = absl::InfiniteFuture();
   std::vector<PendingTick> mine;
   for (auto& [key, sj] : jobs_) {
     while (sj.next <= now) {
@@ -423,20 +451,22 @@ void Daemon::ClaimDue() {
       if (stopping_) continue;
       if (now - instant > o_.max_late || session_ == nullptr) {
         Log(LogLevel::kWarn,
-            absl::StrCat("job ", sj.job.name, " tick ",
+            absl::StrCat("job ", sj.job->name, " tick ",
                          records::FormatRfc3339(instant), ": missed (",
                          session_ == nullptr ? "no session" : "too late",
                          "), not run"));
         continue;
       }
-      if (!Owns(sj.job)) {
+      if (!Owns(*sj.job)) {
         fallback_.push_back({sj.job, instant});
-      } else if (sj.job.job.overlap() == "skip") {
+        next_fallback_ = std::min(next_fallback_, instant + fallback_delay_);
+      } else if (sj.job->job.overlap() == "skip") {
         SubmitClaim(sj.job, instant, 0);
       } else {
         mine.push_back({sj.job, instant});
       }
     }
+    next_due_ = std::min(next_due_, sj.next);
   }
   // The ticks this daemon is the preferred claimer of: one Txn per 64.
   for (size_t i = 0; i < mine.size(); i += CronStore::kMaxBatch) {
@@ -446,7 +476,8 @@ void Daemon::ClaimDue() {
     in_flight_ += static_cast<int>(chunk.size());
     pool_.Submit([this, chunk = std::move(chunk), claim = NewClaim()] {
       std::vector<CronStore::BatchItem> items;
-      for (const PendingTick& t : chunk) items.push_back({&t.job, t.instant});
+      for (const PendingTick& t : chunk)
+        items.push_back({t.job.get(), t.instant});
       absl::StatusOr<etcd::ClaimOutcome> all = store_.ClaimBatch(
           items, claim, absl::Now() + o_.common.connection.dial_timeout);
       for (const PendingTick& t : chunk) {
@@ -469,11 +500,19 @@ void Daemon::ClaimFallbacks() {
   // Ticks preferred by another daemon: after a short delay, claim the ones
   // it did not (it may be dead or slow). One read-only Txn per 128 ticks.
   const absl::Time now = absl::Now();
+  const bool drop = stopping_ || session_ == nullptr;  // dropped, not run
+  if (fallback_.empty() || (now < next_fallback_ && !drop)) return;
   std::vector<PendingTick> due;
   std::vector<PendingTick> later;
+  next_fallback_ = absl::InfiniteFuture();
   for (PendingTick& t : fallback_) {
-    if (stopping_ || session_ == nullptr) continue;  // dropped, not run
-    (t.instant + fallback_delay_ <= now ? due : later).push_back(std::move(t));
+    if (drop) continue;
+    if (t.instant + fallback_delay_ <= now) {
+      due.push_back(std::move(t));
+    } else {
+      next_fallback_ = std::min(next_fallback_, t.instant + fallback_delay_);
+      later.push_back(std::move(t));
+    }
   }
   fallback_ = std::move(later);
   for (size_t i = 0; i < due.size(); i += 128) {
@@ -481,12 +520,13 @@ void Daemon::ClaimFallbacks() {
                                    due.begin() + std::min(due.size(), i + 128));
     std::vector<bool> running_here;
     for (const PendingTick& t : chunk)
-      running_here.push_back(RunningHere(t.job));
+      running_here.push_back(RunningHere(*t.job));
     in_flight_ += static_cast<int>(chunk.size());
     pool_.Submit([this, chunk = std::move(chunk), claim = NewClaim(),
                   running_here = std::move(running_here)] {
       std::vector<CronStore::BatchItem> items;
-      for (const PendingTick& t : chunk) items.push_back({&t.job, t.instant});
+      for (const PendingTick& t : chunk)
+        items.push_back({t.job.get(), t.instant});
       absl::StatusOr<std::vector<bool>> taken = store_.Claimed(
           items, absl::Now() + o_.common.connection.dial_timeout);
       for (size_t k = 0; k < chunk.size(); ++k) {
@@ -504,16 +544,16 @@ void Daemon::ClaimFallbacks() {
   }
 }
 
-void Daemon::SubmitClaim(const CronJob& job, absl::Time instant,
+void Daemon::SubmitClaim(const JobRef& job, absl::Time instant,
                          int64_t request_revision) {
   ++in_flight_;
   pool_.Submit([this, job, instant, claim = NewClaim(), request_revision,
-                running_here = RunningHere(job)] {
+                running_here = RunningHere(*job)] {
     Push(ClaimOne(job, instant, claim, request_revision, running_here));
   });
 }
 
-Completion Daemon::ClaimOne(const CronJob& job, absl::Time instant,
+Completion Daemon::ClaimOne(const JobRef& job, absl::Time instant,
                             const records::Claim& claim,
                             int64_t request_revision, bool running_here) {
   Completion c;
@@ -525,11 +565,11 @@ Completion Daemon::ClaimOne(const CronJob& job, absl::Time instant,
   // --overlap skip: a run of this job here already means "still running";
   // otherwise ask etcd whether any daemon still runs an earlier tick.
   bool skip = false;
-  if (job.job.overlap() == "skip") {
+  if (job->job.overlap() == "skip") {
     skip = running_here;
     if (!skip) {
       absl::StatusOr<std::vector<etcd::CronTick>> history =
-          store_.History(job.encoded, etcd::kCronHistory, deadline);
+          store_.History(job->encoded, etcd::kCronHistory, deadline);
       absl::StatusOr<std::map<std::string, std::string>> live =
           store_.LiveDaemons(deadline);
       if (!history.ok() || !live.ok()) {
@@ -555,7 +595,7 @@ Completion Daemon::ClaimOne(const CronJob& job, absl::Time instant,
   }
   c.skipped = skip;
   c.claim =
-      store_.Claim(job, instant, claim, skipped, request_revision, deadline);
+      store_.Claim(*job, instant, claim, skipped, request_revision, deadline);
   return c;
 }
 
@@ -585,7 +625,8 @@ void Daemon::HandleCompletions() {
   }
   for (Completion& c : done) {
     --in_flight_;
-    const std::string tick = records::FormatRfc3339(c.instant);
+    // Formatted only for a log line (a burst has hundreds of completions).
+    auto tick = [&c] { return records::FormatRfc3339(c.instant); };
     if (c.kind == Completion::Kind::kLive) {
       live_refreshing_ = false;
       next_live_refresh_ = MonoNow() + absl::Seconds(1);
@@ -607,27 +648,27 @@ void Daemon::HandleCompletions() {
     if (c.kind == Completion::Kind::kResult) {
       if (!c.result_status.ok()) {
         Log(LogLevel::kError,
-            absl::StrCat("job ", c.job.name, " tick ", tick,
+            absl::StrCat("job ", c.job->name, " tick ", tick(),
                          ": result not recorded: ", c.result_status.message()));
       }
       continue;
     }
     if (!c.claim.ok()) {
       Log(LogLevel::kWarn,
-          absl::StrCat("job ", c.job.name, " tick ", tick,
+          absl::StrCat("job ", c.job->name, " tick ", tick(),
                        ": claim failed: ", c.claim.status().message()));
       continue;
     }
     if (!c.claim->claimed) {
       Log(LogLevel::kDebug,
-          absl::StrCat("job ", c.job.name, " tick ", tick,
+          absl::StrCat("job ", c.job->name, " tick ", tick(),
                        c.claim->job_changed ? ": job changed, not claimed"
                                             : ": claimed by another daemon"));
       continue;
     }
     if (c.skipped) {
       Log(LogLevel::kInfo,
-          absl::StrCat("job ", c.job.name, " tick ", tick,
+          absl::StrCat("job ", c.job->name, " tick ", tick(),
                        ": skipped (overlap), rev ", c.claim->revision));
       continue;
     }
@@ -637,7 +678,7 @@ void Daemon::HandleCompletions() {
     }
     if (LogEnabled(LogLevel::kDebug)) {
       Log(LogLevel::kDebug,
-          absl::StrCat("job ", c.job.name, " tick ", tick, ": claimed ",
+          absl::StrCat("job ", c.job->name, " tick ", tick(), ": claimed ",
                        absl::FormatDuration(absl::Now() - c.instant),
                        " after the instant"));
     }
@@ -645,7 +686,7 @@ void Daemon::HandleCompletions() {
   }
 }
 
-void Daemon::RecordNotRun(const CronJob& job, absl::Time instant,
+void Daemon::RecordNotRun(const JobRef& job, absl::Time instant,
                           const std::string& why, int exit_code) {
   records::Result r;
   r.set_daemon(o_.id);
@@ -664,13 +705,12 @@ void Daemon::RecordNotRun(const CronJob& job, absl::Time instant,
   SubmitResult(job, instant, std::move(r), line);
 }
 
-void Daemon::StartRun(const CronJob& job, absl::Time instant,
-                      int64_t revision) {
+void Daemon::StartRun(const JobRef& job, absl::Time instant, int64_t revision) {
   if (runs_.size() + spawning_ >= static_cast<size_t>(Fuse::kMaxGroups)) {
     RecordNotRun(job, instant, "too many running jobs", -1);
     return;
   }
-  std::vector<std::string> argv(job.job.argv().begin(), job.job.argv().end());
+  std::vector<std::string> argv(job->job.argv().begin(), job->job.argv().end());
   absl::StatusOr<std::string> path = ResolveCommand(argv[0]);
   if (!path.ok()) {
     RecordNotRun(job, instant, std::string(path.status().message()),
@@ -685,8 +725,8 @@ void Daemon::StartRun(const CronJob& job, absl::Time instant,
   // leave this process taking copy-on-write faults; the fuse covers the
   // daemon's death instead of PR_SET_PDEATHSIG.
   spec->die_with_parent = false;
-  spec->env = {{"CONCH_JOB", job.name},
-               {"CONCH_NAME", job.name},
+  spec->env = {{"CONCH_JOB", job->name},
+               {"CONCH_NAME", job->name},
                {"CONCH_TICK", records::FormatRfc3339(instant)},
                {"CONCH_REV", absl::StrCat(revision)},
                {"CONCH_LEASE", etcd::LeaseHex(session_->lease())}};
@@ -734,9 +774,10 @@ void Daemon::StartRun(const CronJob& job, absl::Time instant,
 
 void Daemon::RegisterRun(Completion& c) {
   --spawning_;
+  last_start_ = MonoNow();
   if (absl::IsDeadlineExceeded(c.spawned.status())) {
     Log(LogLevel::kWarn,
-        absl::StrCat("job ", c.job.name, " tick ",
+        absl::StrCat("job ", c.job->name, " tick ",
                      records::FormatRfc3339(c.instant),
                      ": could not start within --max-late (overloaded)"));
     RecordNotRun(c.job, c.instant, "late", -1);
@@ -764,17 +805,18 @@ void Daemon::RegisterRun(Completion& c) {
     early_exits_.erase(early);
   }
   Log(LogLevel::kDebug,
-      absl::StrCat("job ", c.job.name, " tick ",
+      absl::StrCat("job ", c.job->name, " tick ",
                    records::FormatRfc3339(c.instant), ": started pid ", pid));
   runs_[pid] = std::move(run);
 }
 
-void Daemon::SubmitResult(const CronJob& job, absl::Time instant,
+void Daemon::SubmitResult(const JobRef& job, absl::Time instant,
                           records::Result result, const std::string& line) {
   Log(LogLevel::kInfo,
-      absl::StrCat("job ", job.name, " tick ", records::FormatRfc3339(instant),
+      absl::StrCat("job ", job->name, " tick ", records::FormatRfc3339(instant),
                    ": ", line));
   ++in_flight_;
+  if (pending_results_.empty()) oldest_pending_result_ = MonoNow();
   pending_results_.push_back(PendingResult{job, instant, std::move(result)});
 }
 
@@ -782,13 +824,14 @@ void Daemon::FlushResults() {
   // The results of one loop turn go out together: one Txn per 64, which
   // also counts each job's history, so that pruning costs nothing until a
   // job is over the bound.
-  // While a burst of starts is still being spawned, starting comes first:
-  // results wait (up to a full batch) until the spawners are idle, so that
-  // neither this daemon nor etcd spends the burst's CPU on bookkeeping.
-  if (spawning_ > 0 && !stopping_ &&
-      pending_results_.size() < CronStore::kMaxBatch) {
-    return;
-  }
+  // While a burst of starts is being spawned, starting comes first:
+  // results wait until this daemon's spawners have been idle for
+  // kResultQuiet (the other daemons' bursts of the same instant end about
+  // then too), so that neither the daemons nor etcd spend a burst's CPU on
+  // bookkeeping. An overloaded daemon that never stops starting still
+  // writes every kResultMaxWait.
+  if (pending_results_.empty()) return;
+  if (!stopping_ && MonoNow() < ResultsDue()) return;
   for (size_t i = 0; i < pending_results_.size(); i += CronStore::kMaxBatch) {
     std::vector<PendingResult> chunk(
         std::make_move_iterator(pending_results_.begin() + i),
@@ -798,7 +841,7 @@ void Daemon::FlushResults() {
     pool_.Submit([this, chunk = std::move(chunk)] {
       std::vector<CronStore::ResultItem> items;
       for (const PendingResult& r : chunk) {
-        items.push_back({r.job.encoded, r.instant, r.result});
+        items.push_back({r.job->encoded, r.instant, r.result});
       }
       // A result must not be lost to a short etcd hiccup: retry for a
       // while (a TTL at least); a tick left without one shows as a zombie.
@@ -821,11 +864,11 @@ void Daemon::FlushResults() {
       for (size_t k = 0; k < chunk.size(); ++k) {
         if (counts.ok() && (*counts)[k] > etcd::kCronHistory) {
           absl::StatusOr<int64_t> pruned =
-              store_.Prune(chunk[k].job.encoded, etcd::kCronHistory,
+              store_.Prune(chunk[k].job->encoded, etcd::kCronHistory,
                            absl::Now() + o_.common.connection.dial_timeout);
           if (!pruned.ok()) {
             Log(LogLevel::kWarn,
-                absl::StrCat("job ", chunk[k].job.name,
+                absl::StrCat("job ", chunk[k].job->name,
                              ": pruning: ", pruned.status().message()));
           }
         }
@@ -856,27 +899,26 @@ void Daemon::Reap() {
   }
 }
 
-void Daemon::ReadOutputs(const std::vector<struct pollfd>& fds) {
-  for (const struct pollfd& p : fds) {
-    if (p.revents == 0) continue;
-    for (auto& [pid, run] : runs_) {
-      if (run->out_fd != p.fd) continue;
-      char buf[8192];
-      while (true) {
-        const ssize_t n = read(run->out_fd, buf, sizeof(buf));
-        if (n > 0) {
-          run->tail.append(buf, static_cast<size_t>(n));
-          if (run->tail.size() > 4 * records::kOutputTailBytes) {
-            run->tail.erase(0, run->tail.size() - records::kOutputTailBytes);
-          }
-          continue;
+void Daemon::ReadOutputs(const std::vector<struct pollfd>& fds,
+                         const std::vector<struct Run*>& polled) {
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    struct Run* run = polled[i];
+    char buf[8192];
+    while (true) {
+      const ssize_t n = read(run->out_fd, buf, sizeof(buf));
+      if (n > 0) {
+        run->tail.append(buf, static_cast<size_t>(n));
+        if (run->tail.size() > 4 * records::kOutputTailBytes) {
+          run->tail.erase(0, run->tail.size() - records::kOutputTailBytes);
         }
-        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-          close(run->out_fd);
-          run->out_fd = -1;
-        }
-        break;
+        continue;
       }
+      if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(run->out_fd);
+        run->out_fd = -1;
+      }
+      break;
     }
   }
 }
@@ -943,7 +985,7 @@ void Daemon::StopAllRuns(const char* why) {
   const MonoTime kill_at = MonoNow() + o_.common.kill_after;
   for (auto& [pid, run] : runs_) {
     if (run->kill_at.has_value()) continue;
-    Log(LogLevel::kWarn, absl::StrCat("job ", run->job.name, " tick ",
+    Log(LogLevel::kWarn, absl::StrCat("job ", run->job->name, " tick ",
                                       records::FormatRfc3339(run->instant),
                                       ": stopping (", why, ")"));
     run->stopped_by_daemon = true;
@@ -979,27 +1021,35 @@ void Daemon::CheckSession() {
   next_session_try_ = MonoNow() + delay;
 }
 
+MonoTime Daemon::ResultsDue() const {
+  const MonoTime latest = oldest_pending_result_ + kResultMaxWait;
+  if (spawning_ > 0) return latest;
+  return std::min(latest, last_start_ + kResultQuiet);
+}
+
 MonoTime Daemon::NextWake() const {
-  MonoTime wake = MonoNow() + absl::Seconds(1);  // re-check the session
+  const MonoTime mono_now = MonoNow();
   const absl::Time now = absl::Now();
-  if (!stopping_) {
-    for (const auto& [key, sj] : jobs_) {
-      wake = std::min(
-          wake, MonoNow() + std::max(absl::ZeroDuration(), sj.next - now));
-    }
-  }
+  // How long until `t`, on the monotonic clock (never in the past).
+  auto at = [&](absl::Time t) {
+    return mono_now + std::max(absl::ZeroDuration(), t - now);
+  };
+  MonoTime wake = mono_now + absl::Seconds(1);  // re-check the session
+  // Ticks are claimed only with a session: without one, the session retry
+  // below is what wakes the loop (a due tick must not make it spin).
+  if (!stopping_ && session_ != nullptr) wake = std::min(wake, at(next_due_));
   for (const auto& [pid, run] : runs_) {
     if (run->kill_at.has_value()) wake = std::min(wake, *run->kill_at);
     // A finished child whose group lingers: look again soon.
     if (run->wait_status.has_value()) {
-      wake = std::min(wake, MonoNow() + absl::Milliseconds(20));
+      wake = std::min(wake, mono_now + absl::Milliseconds(20));
     }
   }
-  for (const PendingTick& t : fallback_) {
-    wake =
-        std::min(wake, MonoNow() + std::max(absl::ZeroDuration(),
-                                            t.instant + fallback_delay_ - now));
+  if (spawning_ > 0 && !runs_.empty()) {
+    wake = std::min(wake, next_housekeeping_);
   }
+  if (!fallback_.empty()) wake = std::min(wake, at(next_fallback_));
+  if (!pending_results_.empty()) wake = std::min(wake, ResultsDue());
   if (stopping_) wake = std::min(wake, grace_until_);
   if (session_ == nullptr) wake = std::min(wake, next_session_try_);
   return wake;
@@ -1028,8 +1078,18 @@ int Daemon::Run() {
   while (true) {
     DrainWatchers();
     HandleCompletions();
-    Reap();
-    AdvanceRuns();
+    // Starting a burst of runs comes first: while runs are being spawned,
+    // the loop neither reaps, nor reads output, nor writes results more
+    // often than every kHousekeepingEvery. Each of those wakes this loop
+    // once per run and would take CPU from the starts (the runs' "ended"
+    // can be up to that much late; the pipes hold 64 KiB meanwhile).
+    const bool housekeeping =
+        spawning_ == 0 || stopping_ || MonoNow() >= next_housekeeping_;
+    if (housekeeping) {
+      next_housekeeping_ = MonoNow() + kHousekeepingEvery;
+      Reap();
+      AdvanceRuns();
+    }
     CheckSession();
     if (!stopping_ && session_ != nullptr) {
       RefreshLive();
@@ -1043,8 +1103,13 @@ int Daemon::Run() {
     }
     std::vector<struct pollfd> fds = {{signals_.fd(), POLLIN, 0},
                                       {wake_.fd(), POLLIN, 0}};
-    for (const auto& [pid, run] : runs_) {
-      if (run->out_fd >= 0) fds.push_back({run->out_fd, POLLIN, 0});
+    std::vector<struct Run*> polled;  // the run of each fds[2 + i]
+    if (housekeeping) {
+      for (const auto& [pid, run] : runs_) {
+        if (run->out_fd < 0) continue;
+        fds.push_back({run->out_fd, POLLIN, 0});
+        polled.push_back(run.get());
+      }
     }
     const absl::Duration left = NextWake() - MonoNow();
     const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
@@ -1074,7 +1139,7 @@ int Daemon::Run() {
                          runs_.size(), " running job(s)"));
       }
     }
-    ReadOutputs(std::vector<struct pollfd>(fds.begin() + 2, fds.end()));
+    ReadOutputs(std::vector<struct pollfd>(fds.begin() + 2, fds.end()), polled);
   }
   if (session_ != nullptr) session_->Close(CallDeadline()).IgnoreError();
   Log(LogLevel::kInfo, absl::StrCat("daemon ", o_.id, " stopped"));

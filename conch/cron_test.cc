@@ -10,6 +10,7 @@
 #include "core/cron.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -30,6 +32,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/etcd_env.h"
+#include "testing/files.h"
 #include "testing/poll.h"
 #include "testing/subprocess.h"
 
@@ -595,6 +598,59 @@ TEST_F(CronPrivateEtcdTest,
     EXPECT_LT(t, removed) << tick;
   }
   EXPECT_THAT(d.Stderr(), HasSubstr("re-reading"));
+  EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
+// CPU time (user + system) a process has used so far.
+absl::Duration CpuTime(pid_t pid) {
+  absl::StatusOr<std::string> stat =
+      test::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return absl::ZeroDuration();
+  // The fields after the command name (in parentheses): state is field 3,
+  // utime and stime are 14 and 15.
+  const std::vector<std::string> f =
+      absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
+  int64_t utime = 0, stime = 0;
+  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) ||
+      !absl::SimpleAtoi(f[12], &stime)) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(static_cast<double>(utime + stime) /
+                       static_cast<double>(sysconf(_SC_CLK_TCK)));
+}
+
+// With etcd gone the daemon has no session and cannot claim: it waits for
+// its next try to register instead of spinning on the ticks that are due,
+// and it runs ticks again once etcd is back.
+TEST_F(CronPrivateEtcdTest, DaemonWithoutEtcdIdlesUntilItIsBack) {
+  // A short dial timeout: each try to register fails within 1 s, so that
+  // the window below is mostly the wait between tries.
+  ConchProcess& d = Daemon("d1", {"--dial-timeout", "1s"});
+  Add("j", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("j")));
+  WaitForResults("j", 1, absl::Seconds(20));
+  ASSERT_TRUE(etcd().Stop().ok());
+  ASSERT_TRUE(test::PollUntil(
+                  [&] { return absl::StrContains(d.Stderr(), "retrying in"); },
+                  In(absl::Seconds(20)))
+                  .ok())
+      << d.Stderr();
+  // A measurement window, not a wait for a condition. A waiting daemon
+  // used 0-10 ms of CPU in it; one that woke for every due tick it could
+  // not claim used 230 ms (its tries to register and to re-read the jobs
+  // block between the spins).
+  const absl::Duration window = absl::Seconds(3);
+  const absl::Duration cpu_before = CpuTime(d.pid());
+  absl::SleepFor(window);
+  const absl::Duration used = CpuTime(d.pid()) - cpu_before;
+  EXPECT_LT(used, absl::Milliseconds(100))
+      << "conchd used " << used << " of CPU in " << window
+      << " without a session";
+  const size_t runs = Lines("j").size();
+  ASSERT_TRUE(etcd().Restart().ok());
+  ASSERT_TRUE(test::PollUntil([&] { return Lines("j").size() >= runs + 2; },
+                              In(absl::Seconds(30)))
+                  .ok())
+      << d.Stderr();
   EXPECT_EQ(StopDaemon("d1"), 0);
 }
 

@@ -99,6 +99,39 @@ TEST(ChildTest, RunsInItsOwnGroupWithTheGivenEnvironment) {
   test::RemoveTree(*dir).IgnoreError();
 }
 
+// spec.env overrides the parent's entry of the same name (one entry, the
+// new value) and adds the rest; the parent's other entries pass through.
+// Both spawn paths (with and without PDEATHSIG) build the same environment.
+TEST(ChildTest, EnvironmentOverridesAndKeepsTheParents) {
+  ASSERT_EQ(setenv("CONCH_REV", "old", 1), 0);
+  ASSERT_EQ(setenv("CONCH_CHILD_TEST_KEEP", "kept", 1), 0);
+  for (const bool die_with_parent : {true, false}) {
+    SCOPED_TRACE(die_with_parent ? "vfork" : "posix_spawn");
+    absl::StatusOr<std::string> dir = test::MakeTempDir("child-test");
+    ASSERT_TRUE(dir.ok());
+    const std::string out = *dir + "/out";
+    ChildSpec spec;
+    spec.path = "/bin/sh";
+    spec.argv = {
+        "sh", "-c",
+        absl::StrCat("{ env | grep -c '^CONCH_REV='; echo \"$CONCH_REV "
+                     "$CONCH_CHILD_TEST_KEEP $CONCH_ADDED\"; } > ",
+                     out)};
+    spec.env = {{"CONCH_REV", "7"}, {"CONCH_ADDED", "new"}};
+    spec.take_terminal = false;
+    spec.die_with_parent = die_with_parent;
+    absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+    ASSERT_TRUE(child.ok()) << child.status();
+    EXPECT_EQ(ExitCodeFromWaitStatus(WaitFor(**child, absl::Seconds(10))), 0);
+    absl::StatusOr<std::string> text = test::ReadFile(out);
+    ASSERT_TRUE(text.ok());
+    EXPECT_EQ(*text, "1\n7 kept new\n");
+    test::RemoveTree(*dir).IgnoreError();
+  }
+  unsetenv("CONCH_REV");
+  unsetenv("CONCH_CHILD_TEST_KEEP");
+}
+
 TEST(ChildTest, SignalGroupReachesGrandchildren) {
   ChildSpec spec;
   spec.path = "/bin/sh";

@@ -22,7 +22,8 @@ enum : int64_t { kArm = 1, kDeadline = 2, kDisarm = 3, kRelease = 4 };
 
 struct Message {
   int64_t type;
-  int64_t value;  // pgid for kArm/kRelease, monotonic ns for kDeadline
+  int64_t value;     // pgid for kArm/kRelease, monotonic ns for kDeadline
+  int64_t deadline;  // kArm: the lease deadline too, in the same datagram
 };
 
 // Sends `sig` to every armed group.
@@ -91,37 +92,43 @@ int64_t MonoNs() {
     struct pollfd p = {fd, POLLIN, 0};
     const int ready = poll(&p, 1, timeout_ms);
     if (ready <= 0) continue;
-    Message m;
-    const ssize_t got = read(fd, &m, sizeof(m));
-    if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
-      // The wrapper is gone: nobody is left to account for the child.
-      SignalAll(groups, n, SIGKILL);
-      _exit(0);
-    }
-    if (got != sizeof(m)) continue;
-    switch (m.type) {
-      case kArm:
-        if (n < Fuse::kMaxGroups) {
-          groups[n++] = static_cast<pid_t>(m.value);
-          // Armed after it fired: this group gets the same treatment.
-          if (kill_at != INT64_MAX) kill(-groups[n - 1], SIGTERM);
-        }
-        break;
-      case kRelease:
-        for (int i = 0; i < n; ++i) {
-          if (groups[i] == static_cast<pid_t>(m.value)) {
-            groups[i] = groups[--n];
-            break;
-          }
-        }
-        break;
-      case kDeadline:
-        if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
-        break;
-      case kDisarm:
+    // Everything queued is handled in one wakeup: a burst of runs (conchd)
+    // arms many groups at once.
+    while (true) {
+      Message m;
+      const ssize_t got = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+      if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      if (got <= 0) {
+        // The wrapper is gone: nobody is left to account for the child.
+        SignalAll(groups, n, SIGKILL);
         _exit(0);
-      default:
-        break;
+      }
+      if (got != sizeof(m)) continue;
+      switch (m.type) {
+        case kArm:
+          if (kill_at == INT64_MAX) deadline = m.deadline;  // not once fired
+          if (n < Fuse::kMaxGroups) {
+            groups[n++] = static_cast<pid_t>(m.value);
+            // Armed after it fired: this group gets the same treatment.
+            if (kill_at != INT64_MAX) kill(-groups[n - 1], SIGTERM);
+          }
+          break;
+        case kRelease:
+          for (int i = 0; i < n; ++i) {
+            if (groups[i] == static_cast<pid_t>(m.value)) {
+              groups[i] = groups[--n];
+              break;
+            }
+          }
+          break;
+        case kDeadline:
+          if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
+          break;
+        case kDisarm:
+          _exit(0);
+        default:
+          break;
+      }
     }
   }
 }
@@ -162,16 +169,15 @@ Fuse::~Fuse() {
   }
 }
 
-void Fuse::Send(int64_t type, int64_t value) const {
-  const Message m{type, value};
+void Fuse::Send(int64_t type, int64_t value, int64_t deadline) const {
+  const Message m{type, value, deadline};
   // EPIPE/ECONNREFUSED once the guard is gone: nothing to tell it then.
   ssize_t ignored = send(write_fd_, &m, sizeof(m), MSG_NOSIGNAL);
   (void)ignored;
 }
 
 void Fuse::Arm(pid_t pgid, MonoTime deadline) const {
-  Send(kDeadline, deadline.nanos());
-  Send(kArm, pgid);
+  Send(kArm, pgid, deadline.nanos());
 }
 
 void Fuse::Release(pid_t pgid) const { Send(kRelease, pgid); }

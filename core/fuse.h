@@ -71,7 +71,7 @@ class Fuse {
  private:
   Fuse(pid_t guard_pid, int write_fd)
       : guard_pid_(guard_pid), write_fd_(write_fd) {}
-  void Send(int64_t type, int64_t value) const;
+  void Send(int64_t type, int64_t value, int64_t deadline = 0) const;
 
   const pid_t guard_pid_;
   const int write_fd_;

@@ -47,12 +47,12 @@ run_one() {
   done
   # The window starts at the next whole second after a 2 s warm-up.
   local from to rev0 cpu0=() cpu1=()
-  from=$(($(date +%s) + 3))
+  from=$((EPOCHSECONDS + 3))
   to=$((from + WINDOW))
-  while (($(date +%s) < from)); do sleep 0.1; done
+  while ((EPOCHSECONDS < from)); do sleep 0.1; done
   rev0="$(etcdctl_local endpoint status -w json | sed -n 's/.*"revision":\([0-9]*\).*/\1/p')"
   for i in "${!pids[@]}"; do cpu0[i]="$(cpu_ticks "${pids[i]}")"; done
-  while (($(date +%s) < to)); do sleep 0.5; done
+  while ((EPOCHSECONDS < to)); do sleep 0.5; done
   for i in "${!pids[@]}"; do cpu1[i]="$(cpu_ticks "${pids[i]}")"; done
   # Let the last runs finish and record their results.
   sleep 3

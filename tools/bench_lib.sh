@@ -6,10 +6,10 @@
 #   now_ns                                           # CLOCK_REALTIME ns
 #
 # bench_begin builds the given targets with --config=release (-c opt,
-# statically linked), starts a throwaway etcd with its data on tmpfs
-# (/dev/shm, so raft's fsyncs do not dominate), makes a scratch directory
-# $BENCH_WORK, and installs traps that stop etcd, kill leftover jobs and
-# remove both directories on exit.
+# statically linked), stops the Bazel server, starts a throwaway etcd with
+# its data on tmpfs (/dev/shm, so raft's fsyncs do not dominate), makes a
+# scratch directory $BENCH_WORK, and installs traps that stop etcd, kill
+# leftover jobs and remove both directories on exit.
 
 BENCH_BIN=""
 BENCH_WORK=""
@@ -33,6 +33,10 @@ bench_begin() {
   conch_header "build (--config=release)"
   bazel build --config=release --jobs=2 "$@"
   BENCH_BIN="$(bazel info --config=release bazel-bin 2>/dev/null)"
+  # An idle Bazel server runs a full GC of its JVM a few seconds after a
+  # build, on the same cores as what is measured: stop it (the next build
+  # starts it again). BENCH_KEEP_BAZEL=1 keeps it.
+  [[ "${BENCH_KEEP_BAZEL:-0}" == 1 ]] || bazel shutdown
   local shm=/dev/shm
   [[ -d "$shm" && -w "$shm" ]] || shm="${TMPDIR:-/tmp}"
   LOCAL_ETCD_DIR="$(mktemp -d "${shm}/conch-bench.XXXXXX")"
