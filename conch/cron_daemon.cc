@@ -183,12 +183,12 @@ class Daemon {
   MonoTime NextWake() const;
   // When the pending results are to be written (FlushResults).
   MonoTime ResultsDue() const;
-  void Push(Completion c) {
+  void Push(Completion c, bool notify = true) {
     {
       absl::MutexLock lock(&done_mu_);
       done_.push_back(std::move(c));
     }
-    wake_.Notify();
+    if (notify) wake_.Notify();
   }
 
   // Constant after construction.
@@ -768,7 +768,10 @@ void Daemon::StartRun(const JobRef& job, absl::Time instant, int64_t revision) {
       close(fds[0]);
     }
     c.fuse = std::move(fuse);
-    Push(std::move(c));
+    // The loop only registers the run (its exit waits for housekeeping
+    // anyway): it is woken once the spawners have nothing queued, not once
+    // per start. Whoever takes the last queued start pokes it after that.
+    Push(std::move(c), /*notify=*/spawner_.Queued() == 0);
   });
 }
 
@@ -1045,9 +1048,9 @@ MonoTime Daemon::NextWake() const {
       wake = std::min(wake, mono_now + absl::Milliseconds(20));
     }
   }
-  if (spawning_ > 0 && !runs_.empty()) {
-    wake = std::min(wake, next_housekeeping_);
-  }
+  // During a burst the spawners poke the loop only when their queue is
+  // empty: the housekeeping cadence also registers what started so far.
+  if (spawning_ > 0) wake = std::min(wake, next_housekeeping_);
   if (!fallback_.empty()) wake = std::min(wake, at(next_fallback_));
   if (!pending_results_.empty()) wake = std::min(wake, ResultsDue());
   if (stopping_) wake = std::min(wake, grace_until_);
@@ -1101,8 +1104,12 @@ int Daemon::Run() {
       if (MonoNow() >= grace_until_) StopAllRuns("shutdown");
       if (runs_.empty() && in_flight_ == 0) break;
     }
-    std::vector<struct pollfd> fds = {{signals_.fd(), POLLIN, 0},
-                                      {wake_.fd(), POLLIN, 0}};
+    // During a burst (no housekeeping this turn) signals wait too: SIGCHLD
+    // would wake the loop once per exiting run, and a stop signal is
+    // handled at most kHousekeepingEvery later.
+    std::vector<struct pollfd> fds = {
+        {housekeeping ? signals_.fd() : -1, POLLIN, 0},
+        {wake_.fd(), POLLIN, 0}};
     std::vector<struct Run*> polled;  // the run of each fds[2 + i]
     if (housekeeping) {
       for (const auto& [pid, run] : runs_) {

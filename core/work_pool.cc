@@ -24,6 +24,11 @@ void WorkPool::Submit(std::function<void()> work) {
   cv_.notify_one();
 }
 
+size_t WorkPool::Queued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
 void WorkPool::Loop() {
   while (true) {
     std::function<void()> work;

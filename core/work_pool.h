@@ -37,6 +37,10 @@ class WorkPool {
   ~WorkPool();
 
   void Submit(std::function<void()> work);
+  // How many submitted closures no worker has taken yet. A closure that
+  // sees 0 is among the last of its batch (conchd's spawners poke the loop
+  // only then).
+  size_t Queued();
 
  private:
   void Loop();

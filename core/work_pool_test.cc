@@ -6,7 +6,9 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "testing/poll.h"
 
 namespace conch {
 namespace {
@@ -55,6 +57,49 @@ TEST(WorkPoolTest, ClosuresMaySubmitMoreWorkBeforeTheDestructor) {
     done.wait(lock, [&] { return second_done; });
   }
   EXPECT_EQ(ran.load(), 2);
+}
+
+// Queued() counts what no worker has taken: the closure running on the
+// only worker is not counted, the ones behind it are, and a closure that
+// sees 0 is the last of its batch.
+TEST(WorkPoolTest, QueuedCountsWhatNoWorkerHasTaken) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> first_running{false};
+  std::atomic<int> saw_zero{0};
+  WorkPool pool(1);
+  pool.Submit([&] {
+    first_running = true;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+  });
+  std::atomic<int> order{0};
+  std::atomic<int> zero_at{-1};
+  for (int i = 0; i < 3; ++i) {
+    pool.Submit([&] {
+      const int me = order++;
+      if (pool.Queued() == 0) {
+        ++saw_zero;
+        zero_at = me;
+      }
+    });
+  }
+  ASSERT_TRUE(test::PollUntil([&] { return first_running.load(); },
+                              absl::Now() + absl::Seconds(10))
+                  .ok());
+  EXPECT_EQ(pool.Queued(), 3u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(test::PollUntil([&] { return order.load() == 3; },
+                              absl::Now() + absl::Seconds(10))
+                  .ok());
+  EXPECT_EQ(pool.Queued(), 0u);
+  EXPECT_EQ(saw_zero.load(), 1);  // one worker: only the last sees 0
+  EXPECT_EQ(zero_at.load(), 2);
 }
 
 }  // namespace
