@@ -3,7 +3,9 @@
 # D daemons share J jobs `@every 1s` for S seconds, for each J in JOBS, and
 # the report prints ticks expected/claimed/ok/missing, duplicates (from a run
 # log the jobs append to, outside etcd), tick lag p50/p99 (result.started −
-# tick instant), etcd revisions per tick, and CPU and peak RSS per daemon.
+# tick instant) overall and per runner, when each daemon's burst began (its
+# claim answered), etcd revisions per tick, and CPU and peak RSS per daemon.
+# The Bazel server is stopped before measuring (BENCH_KEEP_BAZEL=1 keeps it).
 # Before each J it prints the floor: J starts of the same job command at
 # once, from as many threads as the daemons have spawners, with no etcd and
 # no conchd (tools/bench_spawn_floor).
