@@ -1,0 +1,89 @@
+// LiveFuse: a wrapper keeps one fuse for all its runs and replaces it only
+// once its guard has fired and exited (a --restart service that lost its
+// lease starts the next child under a fresh guard).
+#include "conch/wrapper.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <memory>
+
+#include "absl/time/clock.h"
+#include "core/child.h"
+#include "core/fuse.h"
+#include "core/mono_time.h"
+#include "gtest/gtest.h"
+#include "testing/poll.h"
+
+namespace conch {
+namespace {
+
+std::unique_ptr<Child> SpawnSleeper() {
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c", "sleep 300"};
+  spec.take_terminal = false;
+  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
+  EXPECT_TRUE(child.ok()) << child.status();
+  return child.ok() ? *std::move(child) : nullptr;
+}
+
+// Polls until the child exits; returns its wait status or -1.
+int WaitExit(Child& c, absl::Duration within) {
+  int status = -1;
+  test::PollUntil([&] { return waitpid(c.pid(), &status, WNOHANG) == c.pid(); },
+                  absl::Now() + within)
+      .IgnoreError();
+  return status;
+}
+
+TEST(LiveFuseTest, StartsOneThenKeepsItWhileItsGuardLives) {
+  std::unique_ptr<Fuse> slot;
+  absl::StatusOr<Fuse*> first = LiveFuse(&slot, absl::Seconds(1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_NE(*first, nullptr);
+  EXPECT_EQ(*first, slot.get());
+  EXPECT_TRUE((*first)->GuardAlive());
+  const pid_t guard = (*first)->guard_pid();
+  absl::StatusOr<Fuse*> again = LiveFuse(&slot, absl::Seconds(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->guard_pid(), guard);  // the same guard, not a new fork
+}
+
+TEST(LiveFuseTest, ReplacesAFuseThatFiredWithOneThatGuardsTheNextChild) {
+  std::unique_ptr<Fuse> slot;
+  absl::StatusOr<Fuse*> first = LiveFuse(&slot, absl::Milliseconds(200));
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The first run's lease deadline passes: the guard stops the group and
+  // exits (SIGKILL after the grace, then it is done).
+  std::unique_ptr<Child> lost = SpawnSleeper();
+  ASSERT_NE(lost, nullptr);
+  (*first)->Arm(lost->pgid(), MonoNow() + absl::Milliseconds(100));
+  const int lost_status = WaitExit(*lost, absl::Seconds(5));
+  ASSERT_TRUE(WIFSIGNALED(lost_status)) << lost_status;
+  EXPECT_EQ(WTERMSIG(lost_status), SIGTERM);
+  ASSERT_TRUE(test::PollUntil([&] { return !(*first)->GuardAlive(); },
+                              absl::Now() + absl::Seconds(5))
+                  .ok());
+  const pid_t fired = (*first)->guard_pid();
+  // The next run gets a live guard of its own, which does its job.
+  absl::StatusOr<Fuse*> second = LiveFuse(&slot, absl::Milliseconds(200));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, slot.get());
+  EXPECT_NE((*second)->guard_pid(), fired);
+  EXPECT_TRUE((*second)->GuardAlive());
+  std::unique_ptr<Child> next = SpawnSleeper();
+  ASSERT_NE(next, nullptr);
+  const MonoTime deadline = MonoNow() + absl::Milliseconds(200);
+  (*second)->Arm(next->pgid(), deadline);
+  int status = 0;
+  ASSERT_EQ(waitpid(next->pid(), &status, WNOHANG), 0)
+      << "the new guard stopped the child before its deadline";
+  const int next_status = WaitExit(*next, absl::Seconds(5));
+  ASSERT_TRUE(WIFSIGNALED(next_status)) << next_status;
+  EXPECT_EQ(WTERMSIG(next_status), SIGTERM);
+  EXPECT_GE(MonoNow(), deadline);
+}
+
+}  // namespace
+}  // namespace conch
