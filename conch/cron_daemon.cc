@@ -721,9 +721,8 @@ void Daemon::StartRun(const JobRef& job, absl::Time instant, int64_t revision) {
   spec->path = *path;
   spec->argv = std::move(argv);
   spec->take_terminal = false;
-  // posix_spawn: a burst of forks would copy the page tables each time and
-  // leave this process taking copy-on-write faults; the fuse covers the
-  // daemon's death instead of PR_SET_PDEATHSIG.
+  // No PR_SET_PDEATHSIG (it would tie the job to the spawner thread that
+  // started it): the session's fuse covers the daemon's death.
   spec->die_with_parent = false;
   spec->env = {{"CONCH_JOB", job->name},
                {"CONCH_NAME", job->name},

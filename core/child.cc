@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,18 +30,22 @@ struct ExecPlan {
   char* const* envp;
   pid_t parent;
   bool tty;
+  bool die_with_parent;
   int output_fd;
   int devnull;
-  int errpipe_read;
-  int errpipe_write;
+  // Where the child leaves execve's errno if it fails. vfork shares the
+  // parent's memory and resumes the parent only after the exec or _exit,
+  // so the parent reads it without a pipe.
+  int* exec_errno;
 };
 
 [[noreturn]] __attribute__((noinline)) void ExecInChild(const ExecPlan& p) {
-  if (p.errpipe_read >= 0) close(p.errpipe_read);
   setpgid(0, 0);
   if (p.tty) tcsetpgrp(STDIN_FILENO, getpid());  // SIGTTOU is blocked
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != p.parent) _exit(127);  // the wrapper is already gone
+  if (p.die_with_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != p.parent) _exit(127);  // the wrapper is already gone
+  }
   if (p.output_fd >= 0) {
     dup2(p.devnull, STDIN_FILENO);
     dup2(p.output_fd, STDOUT_FILENO);
@@ -57,10 +60,7 @@ struct ExecPlan {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   execve(p.path, p.argv, p.envp);
   const int err = errno;
-  if (p.errpipe_write >= 0) {
-    ssize_t ignored = write(p.errpipe_write, &err, sizeof(err));
-    (void)ignored;
-  }
+  *static_cast<volatile int*>(p.exec_errno) = err;
   _exit(err == ENOENT ? 127 : 126);
 }
 
@@ -76,58 +76,7 @@ absl::Status CheckExecutable(const std::string& path, absl::string_view shown) {
   return absl::OkStatus();
 }
 
-// posix_spawn in a new process group, with default dispositions, an empty
-// mask, and optionally stdin from /dev/null and stdout+stderr to a
-// descriptor.
-absl::StatusOr<pid_t> PosixSpawn(const ChildSpec& spec, const std::string& path,
-                                 std::vector<char*>& argv,
-                                 std::vector<char*>& envp) {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_init(&actions);
-  sigset_t all;
-  sigfillset(&all);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                      POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  if (spec.output_fd >= 0) {
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
-                                     O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, spec.output_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, spec.output_fd, STDERR_FILENO);
-  }
-  pid_t pid = 0;
-  const int err = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(),
-                              envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) {
-    const std::string what = absl::StrCat(
-        spec.argv.empty() ? path : spec.argv[0], ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(what);
-    if (err == EAGAIN || err == ENOMEM) {
-      return absl::ResourceExhaustedError(what);
-    }
-    return absl::PermissionDeniedError(what);
-  }
-  return pid;
-}
-
 }  // namespace
-
-absl::StatusOr<std::unique_ptr<Child>> Child::SpawnWithoutPdeathsig(
-    const ChildSpec& spec, const std::string& path, std::vector<char*>& argv,
-    std::vector<char*>& envp) {
-  absl::StatusOr<pid_t> pid = PosixSpawn(spec, path, argv, envp);
-  if (!pid.ok()) return pid.status();
-  return std::unique_ptr<Child>(new Child(*pid, /*has_terminal=*/false));
-}
 
 absl::StatusOr<std::string> ResolveCommand(absl::string_view command) {
   if (command.empty()) {
@@ -191,10 +140,8 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   argv.push_back(nullptr);
   const std::string path = spec.path;
 
-  if (!spec.die_with_parent)
-    return SpawnWithoutPdeathsig(spec, path, argv, envp);
-  const bool tty = spec.take_terminal && isatty(STDIN_FILENO) &&
-                   tcgetpgrp(STDIN_FILENO) == getpgrp();
+  const bool tty = spec.die_with_parent && spec.take_terminal &&
+                   isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
   const int output_fd = spec.output_fd;
   int devnull = -1;
   if (output_fd >= 0) {
@@ -204,22 +151,17 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
           absl::StrCat("open /dev/null: ", std::strerror(errno)));
     }
   }
-  int errpipe[2] = {-1, -1};
-  if (spec.wait_for_exec && pipe2(errpipe, O_CLOEXEC) != 0) {
-    const int err = errno;
-    if (devnull >= 0) close(devnull);
-    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(err)));
-  }
-  const ExecPlan plan{path.c_str(), argv.data(), envp.data(), getpid(),  tty,
-                      output_fd,    devnull,     errpipe[0],  errpipe[1]};
+  int exec_errno = 0;
+  const ExecPlan plan{path.c_str(), argv.data(), envp.data(),
+                      getpid(),     tty,         spec.die_with_parent,
+                      output_fd,    devnull,     &exec_errno};
   // vfork: no copy of the parent's page tables (a wrapper has gRPC's
-  // threads and tens of MB mapped), and no copy-on-write faults afterwards.
-  // The parent resumes once the child has exec'ed or exited.
+  // threads and tens of MB mapped; conchd starts hundreds of runs a
+  // second), and no copy-on-write faults afterwards. The parent resumes
+  // once the child has exec'ed or exited.
   const pid_t pid = vfork();
   if (pid < 0) {
     const int err = errno;
-    if (errpipe[0] >= 0) close(errpipe[0]);
-    if (errpipe[1] >= 0) close(errpipe[1]);
     if (devnull >= 0) close(devnull);
     return absl::ResourceExhaustedError(
         absl::StrCat("fork: ", std::strerror(err)));
@@ -228,16 +170,9 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   if (devnull >= 0) close(devnull);
   setpgid(pid, pid);  // also in the parent: no race with SignalGroup
   if (tty) tcsetpgrp(STDIN_FILENO, pid);
-  if (errpipe[0] < 0) return std::unique_ptr<Child>(new Child(pid, tty));
-  close(errpipe[1]);
-  int child_errno = 0;
-  ssize_t n;
-  do {
-    n = read(errpipe[0], &child_errno, sizeof(child_errno));
-  } while (n < 0 && errno == EINTR);
-  close(errpipe[0]);
   std::unique_ptr<Child> child(new Child(pid, tty));
-  if (n == sizeof(child_errno)) {
+  const int child_errno = *static_cast<volatile int*>(&exec_errno);
+  if (child_errno != 0) {
     int status = 0;
     waitpid(pid, &status, 0);
     child->SetExited(status);

@@ -10,10 +10,12 @@
 //   - as the terminal's foreground group when stdin is a terminal and the
 //     wrapper is in the foreground (Ctrl-C, Ctrl-Z reach the child); the
 //     terminal is given back when the Child is destroyed.
-// A command that cannot be executed is reported by Spawn (exec errors come
-// back through a close-on-exec pipe): NotFound → exit 127, PermissionDenied
-// → exit 126. ResolveCommand() checks the same up front, before anything is
-// acquired.
+// The child is started with vfork: no copy of the parent's page tables and
+// no copy-on-write faults afterwards, and the parent resumes once the child
+// has exec'ed. A command that cannot be executed is reported by Spawn (the
+// child leaves execve's errno in the memory it shares with the parent):
+// NotFound → exit 127, PermissionDenied → exit 126. ResolveCommand() checks
+// the same up front, before anything is acquired.
 //
 // Ownership: a Child does not kill its process on destruction (the
 // supervisor decides); it only returns the terminal. Not thread-safe.
@@ -63,16 +65,10 @@ struct ChildSpec {
   // descriptor should be close-on-exec in the parent so that no other child
   // inherits it.
   int output_fd = -1;
-  // Whether Spawn waits until the exec succeeded (and reports a failure as
-  // NotFound/PermissionDenied). Without the wait a failed exec shows as the
-  // child's exit code 127/126 (conchd, which resolves the command first and
-  // starts many children in a burst, does not wait).
-  bool wait_for_exec = true;
-  // When false, the child is started with posix_spawn (a vfork: no copy of
-  // the parent's page tables, no copy-on-write faults in a busy parent
-  // afterwards) and gets no PR_SET_PDEATHSIG; exec errors are still
-  // reported by Spawn. The caller's fuse must cover its own death (conchd).
-  // Requires take_terminal == false.
+  // When false, the child gets no PR_SET_PDEATHSIG: the caller's fuse must
+  // cover its own death (conchd, whose spawner threads would otherwise tie
+  // each job's life to the thread that started it). Requires
+  // take_terminal == false.
   bool die_with_parent = true;
 };
 
@@ -100,9 +96,6 @@ class Child {
   int wait_status() const { return *wait_status_; }
 
  private:
-  static absl::StatusOr<std::unique_ptr<Child>> SpawnWithoutPdeathsig(
-      const ChildSpec& spec, const std::string& path, std::vector<char*>& argv,
-      std::vector<char*>& envp);
   Child(pid_t pid, bool has_terminal)
       : pid_(pid), has_terminal_(has_terminal) {}
 

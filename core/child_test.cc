@@ -106,7 +106,7 @@ TEST(ChildTest, EnvironmentOverridesAndKeepsTheParents) {
   ASSERT_EQ(setenv("CONCH_REV", "old", 1), 0);
   ASSERT_EQ(setenv("CONCH_CHILD_TEST_KEEP", "kept", 1), 0);
   for (const bool die_with_parent : {true, false}) {
-    SCOPED_TRACE(die_with_parent ? "vfork" : "posix_spawn");
+    SCOPED_TRACE(die_with_parent ? "with PDEATHSIG" : "without PDEATHSIG");
     absl::StatusOr<std::string> dir = test::MakeTempDir("child-test");
     ASSERT_TRUE(dir.ok());
     const std::string out = *dir + "/out";
@@ -176,7 +176,7 @@ TEST(ChildTest, OutputFdCapturesStdoutAndStderrAndStdinIsEmpty) {
   EXPECT_EQ(got, "out\nerr\ndone\n");
 }
 
-TEST(ChildTest, PosixSpawnedChildLeadsItsGroupWithDefaultSignals) {
+TEST(ChildTest, ChildWithoutPdeathsigLeadsItsGroupWithDefaultSignals) {
   int fds[2];
   ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
   ChildSpec spec;
