@@ -127,6 +127,7 @@ struct Completion {
   JobRef job;
   absl::Time instant;
   absl::StatusOr<etcd::ClaimOutcome> claim = etcd::ClaimOutcome{};
+  std::string claim_lease;  // the session lease the claim was made under
   bool skipped = false;
   bool request = false;
   absl::Status result_status;
@@ -486,6 +487,7 @@ void Daemon::ClaimDue() {
           c.job = t.job;
           c.instant = t.instant;
           c.claim = *all;
+          c.claim_lease = claim.lease();
           Push(std::move(c));
         } else {
           // Somebody took one of them (or the Txn failed): one by one.
@@ -594,6 +596,7 @@ Completion Daemon::ClaimOne(const JobRef& job, absl::Time instant,
     skipped = r;
   }
   c.skipped = skip;
+  c.claim_lease = claim.lease();
   c.claim =
       store_.Claim(*job, instant, claim, skipped, request_revision, deadline);
   return c;
@@ -674,6 +677,14 @@ void Daemon::HandleCompletions() {
     }
     if (stopping_) {
       RecordNotRun(c.job, c.instant, "shutdown", -1);
+      continue;
+    }
+    if (session_ == nullptr ||
+        etcd::LeaseHex(session_->lease()) != c.claim_lease) {
+      // Claimed under a session that was lost before the answer came back:
+      // without that lease there is no fuse for it, and the claim names a
+      // dead lease (`ls` would call the run a zombie). Not run.
+      RecordNotRun(c.job, c.instant, "session lost", -1);
       continue;
     }
     if (LogEnabled(LogLevel::kDebug)) {

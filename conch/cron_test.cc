@@ -654,5 +654,46 @@ TEST_F(CronPrivateEtcdTest, DaemonWithoutEtcdIdlesUntilItIsBack) {
   EXPECT_EQ(StopDaemon("d1"), 0);
 }
 
+// A tick whose claim is answered only after the daemon lost its session
+// (etcd froze between the claim and its answer, long enough for the lease
+// deadline to pass) is recorded as skipped (session lost): it is not run
+// without a fuse, nor under a new lease that its claim does not name. The
+// daemon registers again and runs later ticks.
+TEST_F(CronPrivateEtcdTest, ClaimAnsweredAfterTheSessionWasLostIsNotRun) {
+  ConchProcess& d = Daemon("d1");
+  Add("j", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("j")));
+  WaitForResults("j", 1, absl::Seconds(20));
+  // Freeze in the middle of a second, so that the next tick's claim goes
+  // out to the frozen etcd.
+  ASSERT_TRUE(test::PollUntil(
+                  [] {
+                    const int64_t ms = absl::ToUnixMillis(absl::Now()) % 1000;
+                    return ms >= 300 && ms < 600;
+                  },
+                  In(absl::Seconds(5)))
+                  .ok());
+  const absl::Time frozen_at = absl::Now();
+  ASSERT_TRUE(etcd().Freeze().ok());
+  const std::string tick = records::FormatRfc3339(
+      absl::FromUnixSeconds(absl::ToUnixSeconds(frozen_at) + 1));
+  const bool lost =
+      test::PollUntil(
+          [&] { return absl::StrContains(d.Stderr(), "session lost ("); },
+          In(absl::Seconds(10)))
+          .ok();
+  ASSERT_TRUE(etcd().Thaw().ok());
+  ASSERT_TRUE(lost) << d.Stderr();
+  std::optional<etcd::CronTick> t = WaitForResultOf("j", tick);
+  ASSERT_TRUE(t.has_value()) << tick << "\n" << d.Stderr();
+  EXPECT_EQ(t->result->skipped(), "session lost") << t->result->DebugString();
+  for (const std::string& ran : Lines("j")) EXPECT_NE(ran, tick);
+  const size_t runs = Lines("j").size();
+  ASSERT_TRUE(test::PollUntil([&] { return Lines("j").size() >= runs + 2; },
+                              In(absl::Seconds(30)))
+                  .ok())
+      << d.Stderr();
+  EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
 }  // namespace
 }  // namespace conch
