@@ -184,6 +184,9 @@ class Daemon {
   MonoTime NextWake() const;
   // When the pending results are to be written (FlushResults).
   MonoTime ResultsDue() const;
+  // ResolveCommand, remembered for kResolveFor: a burst starts the same
+  // commands hundreds of times, and each lookup stats every PATH entry.
+  absl::StatusOr<std::string> Resolve(const std::string& command);
   void Push(Completion c, bool notify = true) {
     {
       absl::MutexLock lock(&done_mu_);
@@ -250,6 +253,13 @@ class Daemon {
   // CPU; see Run().
   MonoTime next_housekeeping_;
   static constexpr absl::Duration kHousekeepingEvery = absl::Milliseconds(50);
+
+  struct Resolved {
+    MonoTime at;
+    absl::StatusOr<std::string> path;
+  };
+  std::map<std::string, Resolved> resolved_;  // by command (argv[0])
+  static constexpr absl::Duration kResolveFor = absl::Seconds(1);
 
   WorkPool pool_;  // last: joined first, while the rest is still alive
   WorkPool spawner_{2};
@@ -716,13 +726,25 @@ void Daemon::RecordNotRun(const JobRef& job, absl::Time instant,
   SubmitResult(job, instant, std::move(r), line);
 }
 
+absl::StatusOr<std::string> Daemon::Resolve(const std::string& command) {
+  const MonoTime now = MonoNow();
+  auto it = resolved_.find(command);
+  if (it != resolved_.end() && now - it->second.at < kResolveFor) {
+    return it->second.path;
+  }
+  if (resolved_.size() > 4096) resolved_.clear();  // bounded, whatever runs
+  Resolved r{now, ResolveCommand(command)};
+  resolved_.insert_or_assign(command, r);
+  return r.path;
+}
+
 void Daemon::StartRun(const JobRef& job, absl::Time instant, int64_t revision) {
   if (runs_.size() + spawning_ >= static_cast<size_t>(Fuse::kMaxGroups)) {
     RecordNotRun(job, instant, "too many running jobs", -1);
     return;
   }
   std::vector<std::string> argv(job->job.argv().begin(), job->job.argv().end());
-  absl::StatusOr<std::string> path = ResolveCommand(argv[0]);
+  absl::StatusOr<std::string> path = Resolve(argv[0]);
   if (!path.ok()) {
     RecordNotRun(job, instant, std::string(path.status().message()),
                  ExitCodeForCommand(path.status()));
@@ -954,6 +976,12 @@ void Daemon::AdvanceRuns() {
     }
     finished.push_back(pid);
   }
+  // The groups of the runs that ended, per fuse: released together (one
+  // datagram, one wakeup of the guard), then the runs' hold on their fuse
+  // goes (the last run of a lost session disarms its guard).
+  std::map<const Fuse*,
+           std::pair<std::shared_ptr<const Fuse>, std::vector<pid_t>>>
+      released;
   for (pid_t pid : finished) {
     std::unique_ptr<struct Run> run = std::move(runs_[pid]);
     runs_.erase(pid);
@@ -965,8 +993,9 @@ void Daemon::AdvanceRuns() {
       }
       close(run->out_fd);
     }
-    run->fuse->Release(run->child->pgid());
-    run->fuse.reset();  // the last run of a lost session disarms its guard
+    auto& [fuse, groups] = released[run->fuse.get()];
+    groups.push_back(run->child->pgid());
+    fuse = std::move(run->fuse);
     const int ws = *run->wait_status;
     records::Result r;
     r.set_daemon(o_.id);
@@ -991,6 +1020,9 @@ void Daemon::AdvanceRuns() {
                     ", rev ", run->revision,
                     run->stopped_by_daemon ? ", stopped by conchd" : "");
     SubmitResult(run->job, run->instant, std::move(r), line);
+  }
+  for (auto& [key, fuse_and_groups] : released) {
+    fuse_and_groups.first->Release(fuse_and_groups.second);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,6 +26,10 @@ struct Message {
   int64_t value;     // pgid for kArm/kRelease, monotonic ns for kDeadline
   int64_t deadline;  // kArm: the lease deadline too, in the same datagram
 };
+
+// A datagram carries 1 to kMessagesPerDatagram messages (conchd releases
+// the groups of one loop turn together).
+constexpr int kMessagesPerDatagram = 64;
 
 // Sends `sig` to every armed group.
 void SignalAll(const pid_t* groups, int n, int sig) {
@@ -95,39 +100,43 @@ int64_t MonoNs() {
     // Everything queued is handled in one wakeup: a burst of runs (conchd)
     // arms many groups at once.
     while (true) {
-      Message m;
-      const ssize_t got = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+      Message batch[kMessagesPerDatagram];
+      const ssize_t got = recv(fd, batch, sizeof(batch), MSG_DONTWAIT);
       if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
       if (got <= 0) {
         // The wrapper is gone: nobody is left to account for the child.
         SignalAll(groups, n, SIGKILL);
         _exit(0);
       }
-      if (got != sizeof(m)) continue;
-      switch (m.type) {
-        case kArm:
-          if (kill_at == INT64_MAX) deadline = m.deadline;  // not once fired
-          if (n < Fuse::kMaxGroups) {
-            groups[n++] = static_cast<pid_t>(m.value);
-            // Armed after it fired: this group gets the same treatment.
-            if (kill_at != INT64_MAX) kill(-groups[n - 1], SIGTERM);
-          }
-          break;
-        case kRelease:
-          for (int i = 0; i < n; ++i) {
-            if (groups[i] == static_cast<pid_t>(m.value)) {
-              groups[i] = groups[--n];
-              break;
+      const int count =
+          static_cast<int>(static_cast<size_t>(got) / sizeof(Message));
+      for (int k = 0; k < count; ++k) {
+        const Message& m = batch[k];
+        switch (m.type) {
+          case kArm:
+            if (kill_at == INT64_MAX) deadline = m.deadline;  // not once fired
+            if (n < Fuse::kMaxGroups) {
+              groups[n++] = static_cast<pid_t>(m.value);
+              // Armed after it fired: this group gets the same treatment.
+              if (kill_at != INT64_MAX) kill(-groups[n - 1], SIGTERM);
             }
-          }
-          break;
-        case kDeadline:
-          if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
-          break;
-        case kDisarm:
-          _exit(0);
-        default:
-          break;
+            break;
+          case kRelease:
+            for (int i = 0; i < n; ++i) {
+              if (groups[i] == static_cast<pid_t>(m.value)) {
+                groups[i] = groups[--n];
+                break;
+              }
+            }
+            break;
+          case kDeadline:
+            if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
+            break;
+          case kDisarm:
+            _exit(0);
+          default:
+            break;
+        }
       }
     }
   }
@@ -181,6 +190,21 @@ void Fuse::Arm(pid_t pgid, MonoTime deadline) const {
 }
 
 void Fuse::Release(pid_t pgid) const { Send(kRelease, pgid); }
+
+void Fuse::Release(const std::vector<pid_t>& pgids) const {
+  for (size_t i = 0; i < pgids.size(); i += kMessagesPerDatagram) {
+    Message batch[kMessagesPerDatagram];
+    const size_t count =
+        std::min(pgids.size() - i, static_cast<size_t>(kMessagesPerDatagram));
+    for (size_t k = 0; k < count; ++k) {
+      batch[k] = Message{kRelease, pgids[i + k], 0};
+    }
+    // EPIPE/ECONNREFUSED once the guard is gone: nothing to tell it then.
+    ssize_t ignored =
+        send(write_fd_, batch, count * sizeof(Message), MSG_NOSIGNAL);
+    (void)ignored;
+  }
+}
 
 void Fuse::SetDeadline(MonoTime deadline) const {
   Send(kDeadline, deadline.nanos());

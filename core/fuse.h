@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -63,6 +64,9 @@ class Fuse {
 
   void Arm(pid_t pgid, MonoTime deadline) const;
   void Release(pid_t pgid) const;
+  // Several groups at once, in as few datagrams as fit (one wakeup of the
+  // guard for many runs that ended together).
+  void Release(const std::vector<pid_t>& pgids) const;
   void SetDeadline(MonoTime deadline) const;
   void Disarm() const;
   // Whether the guard process is still running (it exits once it fired).

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <vector>
+
 #include "absl/time/clock.h"
 #include "core/child.h"
 #include "gtest/gtest.h"
@@ -118,6 +120,39 @@ TEST(FuseTest, GuardsManyGroupsAndSparesReleasedOnes) {
   EXPECT_EQ(waitpid(released->pid(), &status, WNOHANG), 0);
   released->SignalGroup(SIGKILL);
   WaitExit(*released, absl::Now() + absl::Seconds(5));
+}
+
+// Release of many groups at once (more than one datagram's worth): those
+// are spared at the deadline, the rest are stopped.
+TEST(FuseTest, ReleasesManyGroupsInOneCall) {
+  absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(5));
+  ASSERT_TRUE(fuse.ok()) << fuse.status();
+  constexpr int kGroups = 70;
+  constexpr int kKept = 4;  // the last ones stay armed
+  std::vector<std::unique_ptr<Child>> children;
+  for (int i = 0; i < kGroups; ++i) {
+    children.push_back(SpawnShell("sleep 300"));
+    ASSERT_NE(children.back(), nullptr);
+  }
+  const MonoTime deadline = MonoNow() + absl::Milliseconds(500);
+  std::vector<pid_t> released;
+  for (int i = 0; i < kGroups; ++i) {
+    (*fuse)->Arm(children[i]->pgid(), deadline);
+    if (i < kGroups - kKept) released.push_back(children[i]->pgid());
+  }
+  (*fuse)->Release(released);
+  for (int i = kGroups - kKept; i < kGroups; ++i) {
+    const int status = WaitExit(*children[i], absl::Now() + absl::Seconds(5));
+    ASSERT_TRUE(WIFSIGNALED(status)) << i << ": " << status;
+    EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  }
+  for (int i = 0; i < kGroups - kKept; ++i) {
+    int status = 0;
+    EXPECT_EQ(waitpid(children[i]->pid(), &status, WNOHANG), 0)
+        << "released group " << i << " was stopped";
+    children[i]->SignalGroup(SIGKILL);
+    WaitExit(*children[i], absl::Now() + absl::Seconds(5));
+  }
 }
 
 }  // namespace
