@@ -20,6 +20,21 @@ extern char** environ;
 namespace conch {
 namespace {
 
+// Under ThreadSanitizer vfork is a fork: the child's writes do not reach
+// the parent, and the parent does not wait for the exec. Exec errors then
+// come back through a close-on-exec pipe instead of shared memory.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kVforkIsFork = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kVforkIsFork = true;
+#else
+constexpr bool kVforkIsFork = false;
+#endif
+#else
+constexpr bool kVforkIsFork = false;
+#endif
+
 // What the vfork()ed child does before execve: everything prepared by the
 // parent, only system calls here. The child borrows the parent's memory and
 // stack until execve or _exit, so it writes nothing but its own locals and
@@ -35,8 +50,10 @@ struct ExecPlan {
   int devnull;
   // Where the child leaves execve's errno if it fails. vfork shares the
   // parent's memory and resumes the parent only after the exec or _exit,
-  // so the parent reads it without a pipe.
+  // so the parent reads it without a pipe...
   int* exec_errno;
+  // ...except where vfork is a fork (kVforkIsFork): then here, or -1.
+  int errpipe_write;
 };
 
 [[noreturn]] __attribute__((noinline)) void ExecInChild(const ExecPlan& p) {
@@ -61,6 +78,10 @@ struct ExecPlan {
   execve(p.path, p.argv, p.envp);
   const int err = errno;
   *static_cast<volatile int*>(p.exec_errno) = err;
+  if (p.errpipe_write >= 0) {
+    ssize_t ignored = write(p.errpipe_write, &err, sizeof(err));
+    (void)ignored;
+  }
   _exit(err == ENOENT ? 127 : 126);
 }
 
@@ -152,9 +173,15 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
     }
   }
   int exec_errno = 0;
-  const ExecPlan plan{path.c_str(), argv.data(), envp.data(),
-                      getpid(),     tty,         spec.die_with_parent,
-                      output_fd,    devnull,     &exec_errno};
+  int errpipe[2] = {-1, -1};
+  if (kVforkIsFork && pipe2(errpipe, O_CLOEXEC) != 0) {
+    const int err = errno;
+    if (devnull >= 0) close(devnull);
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(err)));
+  }
+  const ExecPlan plan{
+      path.c_str(),         argv.data(), envp.data(), getpid(),    tty,
+      spec.die_with_parent, output_fd,   devnull,     &exec_errno, errpipe[1]};
   // vfork: no copy of the parent's page tables (a wrapper has gRPC's
   // threads and tens of MB mapped; conchd starts hundreds of runs a
   // second), and no copy-on-write faults afterwards. The parent resumes
@@ -163,6 +190,8 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   if (pid < 0) {
     const int err = errno;
     if (devnull >= 0) close(devnull);
+    if (errpipe[0] >= 0) close(errpipe[0]);
+    if (errpipe[1] >= 0) close(errpipe[1]);
     return absl::ResourceExhaustedError(
         absl::StrCat("fork: ", std::strerror(err)));
   }
@@ -171,7 +200,17 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   setpgid(pid, pid);  // also in the parent: no race with SignalGroup
   if (tty) tcsetpgrp(STDIN_FILENO, pid);
   std::unique_ptr<Child> child(new Child(pid, tty));
-  const int child_errno = *static_cast<volatile int*>(&exec_errno);
+  int child_errno = *static_cast<volatile int*>(&exec_errno);
+  if (errpipe[0] >= 0) {
+    close(errpipe[1]);
+    int piped = 0;
+    ssize_t n;
+    do {
+      n = read(errpipe[0], &piped, sizeof(piped));
+    } while (n < 0 && errno == EINTR);
+    close(errpipe[0]);
+    if (n == sizeof(piped)) child_errno = piped;
+  }
   if (child_errno != 0) {
     int status = 0;
     waitpid(pid, &status, 0);
