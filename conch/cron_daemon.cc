@@ -481,9 +481,10 @@ void Daemon::ClaimDue() {
   }
   // The ticks this daemon is the preferred claimer of: one Txn per 64.
   for (size_t i = 0; i < mine.size(); i += CronStore::kMaxBatch) {
-    std::vector<PendingTick> chunk(
-        mine.begin() + i,
-        mine.begin() + std::min(mine.size(), i + CronStore::kMaxBatch));
+    const auto from = static_cast<std::ptrdiff_t>(i);
+    const auto to = static_cast<std::ptrdiff_t>(
+        std::min(mine.size(), i + CronStore::kMaxBatch));
+    std::vector<PendingTick> chunk(mine.begin() + from, mine.begin() + to);
     in_flight_ += static_cast<int>(chunk.size());
     pool_.Submit([this, chunk = std::move(chunk), claim = NewClaim()] {
       std::vector<CronStore::BatchItem> items;
@@ -528,9 +529,12 @@ void Daemon::ClaimFallbacks() {
   }
   fallback_ = std::move(later);
   for (size_t i = 0; i < due.size(); i += 128) {
-    std::vector<PendingTick> chunk(due.begin() + i,
-                                   due.begin() + std::min(due.size(), i + 128));
+    const auto from = static_cast<std::ptrdiff_t>(i);
+    const auto to =
+        static_cast<std::ptrdiff_t>(std::min(due.size(), i + size_t{128}));
+    std::vector<PendingTick> chunk(due.begin() + from, due.begin() + to);
     std::vector<bool> running_here;
+    running_here.reserve(chunk.size());
     for (const PendingTick& t : chunk)
       running_here.push_back(RunningHere(*t.job));
     in_flight_ += static_cast<int>(chunk.size());
@@ -799,7 +803,7 @@ void Daemon::StartRun(const JobRef& job, absl::Time instant, int64_t revision) {
     } else {
       close(fds[0]);
     }
-    c.fuse = std::move(fuse);
+    c.fuse = fuse;
     // The loop only registers the run (its exit waits for housekeeping
     // anyway): it is woken once the spawners have nothing queued, not once
     // per start. Whoever takes the last queued start pokes it after that.
@@ -868,11 +872,12 @@ void Daemon::FlushResults() {
   if (pending_results_.empty()) return;
   if (!stopping_ && MonoNow() < ResultsDue()) return;
   for (size_t i = 0; i < pending_results_.size(); i += CronStore::kMaxBatch) {
+    const auto from = static_cast<std::ptrdiff_t>(i);
+    const auto to = static_cast<std::ptrdiff_t>(
+        std::min(pending_results_.size(), i + CronStore::kMaxBatch));
     std::vector<PendingResult> chunk(
-        std::make_move_iterator(pending_results_.begin() + i),
-        std::make_move_iterator(
-            pending_results_.begin() +
-            std::min(pending_results_.size(), i + CronStore::kMaxBatch)));
+        std::make_move_iterator(pending_results_.begin() + from),
+        std::make_move_iterator(pending_results_.begin() + to));
     pool_.Submit([this, chunk = std::move(chunk)] {
       std::vector<CronStore::ResultItem> items;
       for (const PendingResult& r : chunk) {

@@ -157,6 +157,7 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   envp.push_back(nullptr);
   std::vector<std::string> argv_copy = spec.argv;
   std::vector<char*> argv;
+  argv.reserve(argv_copy.size() + 1);
   for (std::string& a : argv_copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string path = spec.path;

@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
                  lags.size(), Percentile(lags, 0.5), Percentile(lags, 0.99));
   }
   std::vector<double> firsts;
+  firsts.reserve(first_start_ms.size());
   for (const auto& [key, ms] : first_start_ms) firsts.push_back(ms);
   absl::PrintF(
       "first start of each daemon's burst ms (claim answered): p50 %.1f  "
