@@ -1165,11 +1165,11 @@ int Daemon::Run() {
         polled.push_back(run.get());
       }
     }
-    const absl::Duration left = NextWake() - MonoNow();
-    const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
-        absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 0,
-        1000));
-    const int n = poll(fds.data(), fds.size(), timeout_ms);
+    // ppoll: a tick's instant is met to the microsecond, not rounded up to
+    // the next millisecond (every start of a burst waits on it).
+    const struct timespec timeout = absl::ToTimespec(std::clamp(
+        NextWake() - MonoNow(), absl::ZeroDuration(), absl::Seconds(1)));
+    const int n = ppoll(fds.data(), fds.size(), &timeout, nullptr);
     if (n < 0 && errno != EINTR) {
       Log(LogLevel::kError, absl::StrCat("poll: ", std::strerror(errno)));
     }
