@@ -12,30 +12,12 @@
 #include "core/child.h"
 #include "core/fuse.h"
 #include "core/mono_time.h"
+#include "core/test_child.h"
 #include "gtest/gtest.h"
 #include "testing/poll.h"
 
 namespace conch {
 namespace {
-
-std::unique_ptr<Child> SpawnSleeper() {
-  ChildSpec spec;
-  spec.path = "/bin/sh";
-  spec.argv = {"sh", "-c", "sleep 300"};
-  spec.take_terminal = false;
-  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
-  EXPECT_TRUE(child.ok()) << child.status();
-  return child.ok() ? *std::move(child) : nullptr;
-}
-
-// Polls until the child exits; returns its wait status or -1.
-int WaitExit(Child& c, absl::Duration within) {
-  int status = -1;
-  test::PollUntil([&] { return waitpid(c.pid(), &status, WNOHANG) == c.pid(); },
-                  absl::Now() + within)
-      .IgnoreError();
-  return status;
-}
 
 TEST(LiveFuseTest, StartsOneThenKeepsItWhileItsGuardLives) {
   std::unique_ptr<Fuse> slot;
@@ -56,10 +38,10 @@ TEST(LiveFuseTest, ReplacesAFuseThatFiredWithOneThatGuardsTheNextChild) {
   ASSERT_TRUE(first.ok()) << first.status();
   // The first run's lease deadline passes: the guard stops the group and
   // exits (SIGKILL after the grace, then it is done).
-  std::unique_ptr<Child> lost = SpawnSleeper();
+  std::unique_ptr<Child> lost = test::SpawnShell("sleep 300");
   ASSERT_NE(lost, nullptr);
   (*first)->Arm(lost->pgid(), MonoNow() + absl::Milliseconds(100));
-  const int lost_status = WaitExit(*lost, absl::Seconds(5));
+  const int lost_status = test::WaitExit(*lost, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(WIFSIGNALED(lost_status)) << lost_status;
   EXPECT_EQ(WTERMSIG(lost_status), SIGTERM);
   ASSERT_TRUE(test::PollUntil([&] { return !(*first)->GuardAlive(); },
@@ -72,14 +54,14 @@ TEST(LiveFuseTest, ReplacesAFuseThatFiredWithOneThatGuardsTheNextChild) {
   EXPECT_EQ(*second, slot.get());
   EXPECT_NE((*second)->guard_pid(), fired);
   EXPECT_TRUE((*second)->GuardAlive());
-  std::unique_ptr<Child> next = SpawnSleeper();
+  std::unique_ptr<Child> next = test::SpawnShell("sleep 300");
   ASSERT_NE(next, nullptr);
   const MonoTime deadline = MonoNow() + absl::Milliseconds(200);
   (*second)->Arm(next->pgid(), deadline);
   int status = 0;
   ASSERT_EQ(waitpid(next->pid(), &status, WNOHANG), 0)
       << "the new guard stopped the child before its deadline";
-  const int next_status = WaitExit(*next, absl::Seconds(5));
+  const int next_status = test::WaitExit(*next, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(WIFSIGNALED(next_status)) << next_status;
   EXPECT_EQ(WTERMSIG(next_status), SIGTERM);
   EXPECT_GE(MonoNow(), deadline);

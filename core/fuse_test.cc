@@ -10,39 +10,21 @@
 
 #include "absl/time/clock.h"
 #include "core/child.h"
+#include "core/test_child.h"
 #include "gtest/gtest.h"
 #include "testing/poll.h"
 
 namespace conch {
 namespace {
 
-std::unique_ptr<Child> SpawnShell(const std::string& script) {
-  ChildSpec spec;
-  spec.path = "/bin/sh";
-  spec.argv = {"sh", "-c", script};
-  spec.take_terminal = false;
-  absl::StatusOr<std::unique_ptr<Child>> child = Child::Spawn(spec);
-  EXPECT_TRUE(child.ok()) << child.status();
-  return child.ok() ? *std::move(child) : nullptr;
-}
-
-// Polls until the child exits; returns its wait status or -1.
-int WaitExit(Child& c, absl::Time deadline) {
-  int status = -1;
-  test::PollUntil([&] { return waitpid(c.pid(), &status, WNOHANG) == c.pid(); },
-                  deadline)
-      .IgnoreError();
-  return status;
-}
-
 TEST(FuseTest, TerminatesTheGroupAtTheDeadline) {
   absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(5));
   ASSERT_TRUE(fuse.ok()) << fuse.status();
-  std::unique_ptr<Child> child = SpawnShell("sleep 300");
+  std::unique_ptr<Child> child = test::SpawnShell("sleep 300");
   ASSERT_NE(child, nullptr);
   const MonoTime deadline = MonoNow() + absl::Milliseconds(300);
   (*fuse)->Arm(child->pgid(), deadline);
-  const int status = WaitExit(*child, absl::Now() + absl::Seconds(3));
+  const int status = test::WaitExit(*child, absl::Now() + absl::Seconds(3));
   const MonoTime ended = MonoNow();
   ASSERT_TRUE(WIFSIGNALED(status)) << status;
   EXPECT_EQ(WTERMSIG(status), SIGTERM);
@@ -55,11 +37,11 @@ TEST(FuseTest, KillsAChildThatIgnoresSigtermAfterTheGrace) {
       Fuse::Start(absl::Milliseconds(400));
   ASSERT_TRUE(fuse.ok());
   std::unique_ptr<Child> child =
-      SpawnShell("trap '' TERM; while :; do sleep 0.05; done");
+      test::SpawnShell("trap '' TERM; while :; do sleep 0.05; done");
   ASSERT_NE(child, nullptr);
   const MonoTime deadline = MonoNow() + absl::Milliseconds(200);
   (*fuse)->Arm(child->pgid(), deadline);
-  const int status = WaitExit(*child, absl::Now() + absl::Seconds(5));
+  const int status = test::WaitExit(*child, absl::Now() + absl::Seconds(5));
   const MonoTime ended = MonoNow();
   ASSERT_TRUE(WIFSIGNALED(status)) << status;
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
@@ -70,7 +52,7 @@ TEST(FuseTest, KillsAChildThatIgnoresSigtermAfterTheGrace) {
 TEST(FuseTest, PushedDeadlinesKeepTheChildAlive) {
   absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(1));
   ASSERT_TRUE(fuse.ok());
-  std::unique_ptr<Child> child = SpawnShell("sleep 300");
+  std::unique_ptr<Child> child = test::SpawnShell("sleep 300");
   ASSERT_NE(child, nullptr);
   (*fuse)->Arm(child->pgid(), MonoNow() + absl::Milliseconds(200));
   // Keep extending, like keepalive answers would, for well past 200 ms.
@@ -89,29 +71,23 @@ TEST(FuseTest, PushedDeadlinesKeepTheChildAlive) {
   int status;
   EXPECT_EQ(waitpid(child->pid(), &status, WNOHANG), 0);
   child->SignalGroup(SIGKILL);
-  WaitExit(*child, absl::Now() + absl::Seconds(5));
+  test::WaitExit(*child, absl::Now() + absl::Seconds(5));
 }
-
-}  // namespace
-}  // namespace conch
-
-namespace conch {
-namespace {
 
 TEST(FuseTest, GuardsManyGroupsAndSparesReleasedOnes) {
   absl::StatusOr<std::unique_ptr<Fuse>> fuse = Fuse::Start(absl::Seconds(5));
   ASSERT_TRUE(fuse.ok()) << fuse.status();
-  std::unique_ptr<Child> a = SpawnShell("sleep 300");
-  std::unique_ptr<Child> b = SpawnShell("sleep 300");
-  std::unique_ptr<Child> released = SpawnShell("sleep 300");
+  std::unique_ptr<Child> a = test::SpawnShell("sleep 300");
+  std::unique_ptr<Child> b = test::SpawnShell("sleep 300");
+  std::unique_ptr<Child> released = test::SpawnShell("sleep 300");
   ASSERT_TRUE(a != nullptr && b != nullptr && released != nullptr);
   const MonoTime deadline = MonoNow() + absl::Milliseconds(300);
   (*fuse)->Arm(a->pgid(), deadline);
   (*fuse)->Arm(b->pgid(), deadline);
   (*fuse)->Arm(released->pgid(), deadline);
   (*fuse)->Release(released->pgid());
-  const int sa = WaitExit(*a, absl::Now() + absl::Seconds(5));
-  const int sb = WaitExit(*b, absl::Now() + absl::Seconds(5));
+  const int sa = test::WaitExit(*a, absl::Now() + absl::Seconds(5));
+  const int sb = test::WaitExit(*b, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(WIFSIGNALED(sa) && WIFSIGNALED(sb)) << sa << " " << sb;
   EXPECT_EQ(WTERMSIG(sa), SIGTERM);
   EXPECT_EQ(WTERMSIG(sb), SIGTERM);
@@ -119,7 +95,7 @@ TEST(FuseTest, GuardsManyGroupsAndSparesReleasedOnes) {
   int status = 0;
   EXPECT_EQ(waitpid(released->pid(), &status, WNOHANG), 0);
   released->SignalGroup(SIGKILL);
-  WaitExit(*released, absl::Now() + absl::Seconds(5));
+  test::WaitExit(*released, absl::Now() + absl::Seconds(5));
 }
 
 // Release of many groups at once (more than one datagram's worth): those
@@ -131,7 +107,7 @@ TEST(FuseTest, ReleasesManyGroupsInOneCall) {
   constexpr int kKept = 4;  // the last ones stay armed
   std::vector<std::unique_ptr<Child>> children;
   for (int i = 0; i < kGroups; ++i) {
-    children.push_back(SpawnShell("sleep 300"));
+    children.push_back(test::SpawnShell("sleep 300"));
     ASSERT_NE(children.back(), nullptr);
   }
   const MonoTime deadline = MonoNow() + absl::Milliseconds(500);
@@ -142,7 +118,8 @@ TEST(FuseTest, ReleasesManyGroupsInOneCall) {
   }
   (*fuse)->Release(released);
   for (int i = kGroups - kKept; i < kGroups; ++i) {
-    const int status = WaitExit(*children[i], absl::Now() + absl::Seconds(5));
+    const int status =
+        test::WaitExit(*children[i], absl::Now() + absl::Seconds(5));
     ASSERT_TRUE(WIFSIGNALED(status)) << i << ": " << status;
     EXPECT_EQ(WTERMSIG(status), SIGTERM);
   }
@@ -151,7 +128,7 @@ TEST(FuseTest, ReleasesManyGroupsInOneCall) {
     EXPECT_EQ(waitpid(children[i]->pid(), &status, WNOHANG), 0)
         << "released group " << i << " was stopped";
     children[i]->SignalGroup(SIGKILL);
-    WaitExit(*children[i], absl::Now() + absl::Seconds(5));
+    test::WaitExit(*children[i], absl::Now() + absl::Seconds(5));
   }
 }
 
