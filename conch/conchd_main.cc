@@ -1,8 +1,11 @@
 // conchd: the cron daemon (spec 04). main() only builds the command line
 // and hands over to RunCronDaemon (conch/cron_daemon.h).
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   std::string id = host;
   std::string max_late = "10s";
   int workers = 8;
+  std::optional<int> job_nice;
   app.add_option("--id", id,
                  "this daemon's id, unique among live daemons (default: the "
                  "host name)")
@@ -40,6 +44,9 @@ int main(int argc, char** argv) {
                  "never claim a tick older than this (default 10s)");
   app.add_option("--workers", workers,
                  "threads for etcd calls (claims, results), 1 to 64");
+  app.add_option("--job-nice", job_nice,
+                 "run jobs at this nice value, -20 to 19, not below conchd's "
+                 "own (default: conchd's own)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -61,10 +68,20 @@ int main(int argc, char** argv) {
               << ": must be 1 to 64\n";
     return conch::kExitUsage;
   }
+  if (job_nice.has_value()) {
+    errno = 0;
+    const int own = getpriority(PRIO_PROCESS, 0);
+    if (*job_nice < own || *job_nice > 19) {
+      std::cerr << "conchd: invalid --job-nice " << *job_nice << ": must be "
+                << own << " (conchd's own nice) to 19\n";
+      return conch::kExitUsage;
+    }
+  }
   conch::CronDaemonOptions o;
   o.common = *options;
   o.id = id;
   o.max_late = *late;
   o.workers = workers;
+  o.job_nice = job_nice;
   return conch::RunCronDaemon(o);
 }

@@ -761,6 +761,7 @@ void Daemon::StartRun(const JobRef& job, absl::Time instant, int64_t revision) {
   // No PR_SET_PDEATHSIG (it would tie the job to the spawner thread that
   // started it): the session's fuse covers the daemon's death.
   spec->die_with_parent = false;
+  spec->nice = o_.job_nice;
   spec->env = {{"CONCH_JOB", job->name},
                {"CONCH_NAME", job->name},
                {"CONCH_TICK", records::FormatRfc3339(instant)},
@@ -826,6 +827,13 @@ void Daemon::RegisterRun(Completion& c) {
     RecordNotRun(c.job, c.instant, std::string(c.spawned.status().message()),
                  ExitCodeForCommand(c.spawned.status()));
     return;
+  }
+  if (const int err = (*c.spawned)->nice_errno(); err != 0) {
+    Log(LogLevel::kWarn,
+        absl::StrCat("job ", c.job->name, " tick ",
+                     records::FormatRfc3339(c.instant), ": --job-nice ",
+                     *o_.job_nice, " not set (", std::strerror(err),
+                     "), runs at conchd's priority"));
   }
   auto run = std::make_unique<struct Run>();
   run->job = c.job;

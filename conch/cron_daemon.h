@@ -17,6 +17,9 @@
 //     exits, what is left of its group gets TERM, then KILL after
 //     --kill-after; then the result record is written and the job's history
 //     cut to the newest 100 ticks;
+//   - with --job-nice N, jobs run at nice N while the daemon keeps its own
+//     (higher) priority, so that starting a burst of ticks does not queue
+//     behind the jobs already started (docs/cron.md, "Priority");
 //   - `--overlap skip`: a tick whose previous run of the job is still running
 //     (on any daemon) is recorded as skipped (overlap);
 //   - `conch cron run` requests (cron/run/…) are claimed like ticks;
@@ -29,15 +32,17 @@
 //     stops the jobs at once.
 // One log line per tick on stderr (level info).
 //
-// Thread-compatible: RunCronDaemon runs its loop on the calling (main)
-// thread, which spawns every job (PR_SET_PDEATHSIG is per thread); etcd
-// calls run on a small WorkPool.
+// Thread-compatible: RunCronDaemon runs its loop on the calling thread;
+// jobs are started on two spawner threads (without PR_SET_PDEATHSIG, which
+// is per thread: the fuse covers the daemon's death) and etcd calls run on
+// a small WorkPool.
 //
 // Example:
 //   return RunCronDaemon({.common = *options, .id = "host1"});
 #ifndef CONCH_CONCH_CRON_DAEMON_H_
 #define CONCH_CONCH_CRON_DAEMON_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -52,6 +57,8 @@ struct CronDaemonOptions {
   absl::Duration max_late = absl::Seconds(10);
   // Threads for etcd calls (claims, results).
   int workers = 8;
+  // The nice value jobs run at (--job-nice); unset: the daemon's own.
+  std::optional<int> job_nice;
 };
 
 // Checks a daemon id: 1 to 64 bytes of [A-Za-z0-9._-] (it is a key

@@ -10,9 +10,11 @@
 #include "core/cron.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <optional>
 #include <set>
@@ -41,6 +43,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
@@ -423,6 +426,9 @@ TEST_F(CronTest, ConchdRefusesBadFlagsWith64AndRegistersNothing) {
       {"--id", "d1", "--max-late", "10"},
       {"--id", "d1", "--workers", "0"},
       {"--id", "d1", "--ttl", "0s"},
+      {"--id", "d1", "--job-nice", "-21"},  // below conchd's own
+      {"--id", "d1", "--job-nice", "20"},
+      {"--id", "d1", "--job-nice", "low"},
   };
   for (const std::vector<std::string>& args : bad) {
     std::vector<std::string> argv = {kConchdBinary};
@@ -450,6 +456,41 @@ TEST_F(CronTest, ConchdRefusesBadFlagsWith64AndRegistersNothing) {
   EXPECT_THAT(twin->err, HasSubstr("in use"));
   EXPECT_EQ(Live()["d1"], lease);
   EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
+// --job-nice: the job runs at that nice value, the daemon keeps its own.
+TEST_F(CronTest, JobsRunAtJobNiceWhileTheDaemonKeepsItsOwn) {
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  const int job_nice = std::min(19, own + 5);
+  ASSERT_NE(job_nice, own) << "the test runs at nice 19 already";
+  ConchProcess& d = Daemon("d1", {"--job-nice", absl::StrCat(job_nice)});
+  Add("niced", absl::StrCat("echo $$ >> ", d_.Path("pids"), "; exec sleep 30"),
+      {"--overlap", "skip"});
+  pid_t job = 0;
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    const std::vector<std::string> pids = Lines("pids");
+                    return !pids.empty() && absl::SimpleAtoi(pids[0], &job);
+                  },
+                  In(absl::Seconds(20)))
+                  .ok());
+  EXPECT_TRUE(test::PollUntil(
+                  [&] {
+                    errno = 0;
+                    return getpriority(PRIO_PROCESS, job) == job_nice &&
+                           errno == 0;
+                  },
+                  In(absl::Seconds(10)))
+                  .ok())
+      << "job " << job << " runs at nice " << getpriority(PRIO_PROCESS, job);
+  errno = 0;
+  EXPECT_EQ(getpriority(PRIO_PROCESS, d.pid()), own);
+  EXPECT_EQ(errno, 0);
+  ASSERT_EQ(Cron({"rm", "niced"}).exit_code, 0);
+  EXPECT_EQ(StopDaemon("d1"), 0);
+  EXPECT_THAT(d.Stderr(), Not(HasSubstr("not set")));
 }
 
 TEST_F(CronTest, RunRequestIsClaimedOnceAndRecorded) {

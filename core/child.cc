@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,10 +198,16 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
         absl::StrCat("fork: ", std::strerror(err)));
   }
   if (pid == 0) ExecInChild(plan);
+  // First thing after the exec: the exec itself ran at the caller's
+  // priority (see ChildSpec::nice).
+  int nice_errno = 0;
+  if (spec.nice.has_value() && setpriority(PRIO_PROCESS, pid, *spec.nice) != 0)
+    nice_errno = errno;
   if (devnull >= 0) close(devnull);
   setpgid(pid, pid);  // also in the parent: no race with SignalGroup
   if (tty) tcsetpgrp(STDIN_FILENO, pid);
   std::unique_ptr<Child> child(new Child(pid, tty));
+  child->nice_errno_ = nice_errno;
   int child_errno = *static_cast<volatile int*>(&exec_errno);
   if (errpipe[0] >= 0) {
     close(errpipe[1]);

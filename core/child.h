@@ -70,6 +70,15 @@ struct ChildSpec {
   // each job's life to the thread that started it). Requires
   // take_terminal == false.
   bool die_with_parent = true;
+  // When set, the child's nice value (-20..19). The parent sets it as soon
+  // as vfork returns, so the exec itself (the costly part of a start) runs
+  // at the caller's priority, and so may the first microseconds after it
+  // (the dynamic loader, before the parent is scheduled again). conchd
+  // runs above its jobs this way (--job-nice): its starts do not queue
+  // behind the CPU of the jobs it has already started. If it cannot be set
+  // (a value below the caller's, without CAP_SYS_NICE), the child keeps
+  // the caller's and nice_errno() says why.
+  std::optional<int> nice;
 };
 
 class Child {
@@ -95,6 +104,9 @@ class Child {
   bool exited() const { return wait_status_.has_value(); }
   int wait_status() const { return *wait_status_; }
 
+  // 0, or the errno of setting ChildSpec::nice.
+  int nice_errno() const { return nice_errno_; }
+
  private:
   Child(pid_t pid, bool has_terminal)
       : pid_(pid), has_terminal_(has_terminal) {}
@@ -102,6 +114,7 @@ class Child {
   const pid_t pid_;
   const bool has_terminal_;
   std::optional<int> wait_status_;
+  int nice_errno_ = 0;
 };
 
 }  // namespace conch

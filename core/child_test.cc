@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <string>
 
@@ -208,6 +211,37 @@ TEST(ChildTest, ChildWithoutPdeathsigLeadsItsGroupWithDefaultSignals) {
   absl::StatusOr<std::unique_ptr<Child>> missing = Child::Spawn(spec);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(ExitCodeForCommand(missing.status()), 127) << missing.status();
+}
+
+// ChildSpec::nice is the child's nice value by the time Spawn returns; the
+// caller's own stays as it was, and a child without it gets the caller's.
+TEST(ChildTest, NiceIsSetBeforeSpawnReturns) {
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  const int want = std::min(19, own + 3);
+  ASSERT_NE(want, own) << "the test runs at nice 19 already";
+  ChildSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c", "sleep 300"};
+  spec.take_terminal = false;
+  spec.nice = want;
+  absl::StatusOr<std::unique_ptr<Child>> niced = Child::Spawn(spec);
+  ASSERT_TRUE(niced.ok()) << niced.status();
+  spec.nice.reset();
+  absl::StatusOr<std::unique_ptr<Child>> plain = Child::Spawn(spec);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+
+  EXPECT_EQ((*niced)->nice_errno(), 0);
+  errno = 0;
+  EXPECT_EQ(getpriority(PRIO_PROCESS, (*niced)->pid()), want);
+  EXPECT_EQ(getpriority(PRIO_PROCESS, (*plain)->pid()), own);
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), own);
+  EXPECT_EQ(errno, 0);
+  for (Child* c : {niced->get(), plain->get()}) {
+    c->SignalGroup(SIGKILL);
+    EXPECT_TRUE(WIFSIGNALED(WaitFor(*c, absl::Seconds(10))));
+  }
 }
 
 TEST(ChildTest, ExecFailureIsReportedBySpawn) {

@@ -9,7 +9,9 @@
 // With --conch-spawn each start is what a conchd spawner does instead:
 // an output pipe, Child::Spawn with conchd's ChildSpec (own process group,
 // default signals, stdin from /dev/null, CONCH_* environment) — the cost
-// of conch's start path without the daemon around it.
+// of conch's start path without the daemon around it. --job-nice N also
+// sets each child's nice as conchd --job-nice does; run the tool itself
+// under `nice -n -15` to see what a daemon above its jobs gets.
 //
 //   bench_spawn_floor --count 200 --threads 2 --command 'echo x >> /tmp/log'
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,7 +39,7 @@ namespace {
 
 // One start the way conchd's spawner makes it (its output pipe is closed
 // unread: the command writes to a file).
-void ConchSpawn(const std::string& command, int i) {
+void ConchSpawn(const std::string& command, int i, std::optional<int> nice) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     std::perror("pipe2");
@@ -49,6 +52,7 @@ void ConchSpawn(const std::string& command, int i) {
   spec.take_terminal = false;
   spec.die_with_parent = false;
   spec.output_fd = fds[1];
+  spec.nice = nice;
   spec.env = {{"CONCH_JOB", absl::StrCat("j", i)},
               {"CONCH_NAME", absl::StrCat("j", i)},
               {"CONCH_TICK", "2026-11-27T10:00:00Z"},
@@ -77,6 +81,8 @@ int main(int argc, char** argv) {
   bool conch_spawn = false;
   app.add_flag("--conch-spawn", conch_spawn,
                "start each as conchd does (pipe, Child::Spawn)");
+  std::optional<int> job_nice;
+  app.add_option("--job-nice", job_nice, "with --conch-spawn: the jobs' nice");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<double> started_ms(count);
@@ -92,7 +98,7 @@ int main(int argc, char** argv) {
       for (int i = next++; i < count; i = next++) {
         started_ms[i] = absl::ToDoubleMilliseconds(absl::Now() - t0);
         if (conch_spawn) {
-          ConchSpawn(command, i);
+          ConchSpawn(command, i, job_nice);
           continue;
         }
         pid_t pid;

@@ -7,8 +7,9 @@
 #   local_etcd_stop                  # SIGTERM, then SIGKILL after 5 s
 #
 # Sets LOCAL_ETCD_PID and LOCAL_ETCD_ENDPOINT (127.0.0.1:PORT).
-# LOCAL_ETCD_BIN (default /usr/bin/etcd) and LOCAL_ETCD_TIMEOUT (seconds to
-# wait for health, default 30) may be set by the caller.
+# LOCAL_ETCD_BIN (default /usr/bin/etcd), LOCAL_ETCD_TIMEOUT (seconds to
+# wait for health, default 30) and LOCAL_ETCD_NICE (run etcd under
+# nice -n this; unset: the caller's) may be set by the caller.
 
 LOCAL_ETCD_BIN="${LOCAL_ETCD_BIN:-/usr/bin/etcd}"
 LOCAL_ETCD_TIMEOUT="${LOCAL_ETCD_TIMEOUT:-30}"
@@ -60,7 +61,7 @@ local_etcd_try_start() {
   mapfile -t ports < <(free_ports 2)
   local client="http://127.0.0.1:${ports[0]}" peer="http://127.0.0.1:${ports[1]}"
   rm -rf "${LOCAL_ETCD_DIR}/etcd-data"
-  "$LOCAL_ETCD_BIN" \
+  ${LOCAL_ETCD_NICE:+nice -n "$LOCAL_ETCD_NICE"} "$LOCAL_ETCD_BIN" \
     --name conch-local \
     --data-dir "${LOCAL_ETCD_DIR}/etcd-data" \
     --listen-client-urls "$client" \
