@@ -828,7 +828,9 @@ void Daemon::RegisterRun(Completion& c) {
                  ExitCodeForCommand(c.spawned.status()));
     return;
   }
-  if (const int err = (*c.spawned)->nice_errno(); err != 0) {
+  // ESRCH: the job has already exited and been reaped (by this loop, as
+  // an early exit) before its spawner got to set the nice value.
+  if (const int err = (*c.spawned)->nice_errno(); err != 0 && err != ESRCH) {
     Log(LogLevel::kWarn,
         absl::StrCat("job ", c.job->name, " tick ",
                      records::FormatRfc3339(c.instant), ": --job-nice ",
@@ -1108,8 +1110,15 @@ MonoTime Daemon::NextWake() const {
   if (spawning_ > 0) wake = std::min(wake, next_housekeeping_);
   if (!fallback_.empty()) wake = std::min(wake, at(next_fallback_));
   if (!pending_results_.empty()) wake = std::min(wake, ResultsDue());
-  if (stopping_) wake = std::min(wake, grace_until_);
-  if (session_ == nullptr) wake = std::min(wake, next_session_try_);
+  // Once the grace has passed (and every run has been told to stop), a
+  // stopping daemon waits for its completions, which wake it: grace_until_
+  // and a session retry it will not make are in the past and would spin.
+  if (stopping_ && mono_now < grace_until_) {
+    wake = std::min(wake, grace_until_);
+  }
+  if (session_ == nullptr && !stopping_) {
+    wake = std::min(wake, next_session_try_);
+  }
   return wake;
 }
 

@@ -70,8 +70,10 @@ class CronTest : public ::testing::Test {
   ConchProcess& Daemon(const std::string& id,
                        std::vector<std::string> flags = {},
                        const std::string& kill_after = "1s") {
-    std::vector<std::string> args = {"--id",         id,        "--ttl", "2s",
-                                     "--kill-after", kill_after};
+    std::vector<std::string> args = {"--id", id, "--kill-after", kill_after};
+    if (std::find(flags.begin(), flags.end(), "--ttl") == flags.end()) {
+      args.insert(args.end(), {"--ttl", "2s"});
+    }
     args.insert(args.end(), flags.begin(), flags.end());
     daemons_[id] =
         ConchProcess::Start(args, prefix_, etcd(), {}, kConchdBinary);
@@ -693,6 +695,46 @@ TEST_F(CronPrivateEtcdTest, DaemonWithoutEtcdIdlesUntilItIsBack) {
                   .ok())
       << d.Stderr();
   EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
+// A stopping daemon whose last etcd calls hang (etcd frozen) waits for
+// them without spinning: after the grace, neither the grace's end nor a
+// session retry it will not make may keep waking it.
+TEST_F(CronPrivateEtcdTest, StoppingDaemonWaitsForEtcdWithoutSpinning) {
+  // The claim below hangs until its deadline, the dial timeout; the lease
+  // outlives the window below.
+  ConchProcess& d = Daemon("d1", {"--dial-timeout", "6s", "--ttl", "10s"});
+  Add("j", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("j")));
+  WaitForResults("j", 1, absl::Seconds(20));
+  // Freeze in the middle of a second, then stop the daemon once the next
+  // tick's claim has gone out to the frozen etcd.
+  ASSERT_TRUE(test::PollUntil(
+                  [] {
+                    const int64_t ms = absl::ToUnixMillis(absl::Now()) % 1000;
+                    return ms >= 300 && ms < 600;
+                  },
+                  In(absl::Seconds(5)))
+                  .ok());
+  ASSERT_TRUE(etcd().Freeze().ok());
+  const absl::Time claim_sent =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 1) +
+      absl::Milliseconds(200);
+  ASSERT_TRUE(test::PollUntil([&] { return absl::Now() >= claim_sent; },
+                              In(absl::Seconds(2)))
+                  .ok());
+  ASSERT_TRUE(d.Signal(SIGTERM).ok());
+  // A measurement window, not a wait for a condition: the 1 s grace, then
+  // the wait for the hanging claim. A daemon that spun on the grace's past
+  // end used over a second of CPU in it.
+  const absl::Duration window = absl::Seconds(3);
+  const absl::Duration cpu_before = CpuTime(d.pid());
+  absl::SleepFor(window);
+  const absl::Duration used = CpuTime(d.pid()) - cpu_before;
+  EXPECT_TRUE(d.Running()) << "nothing was in flight: " << d.Stderr();
+  EXPECT_LT(used, absl::Milliseconds(150))
+      << "conchd used " << used << " of CPU in " << window << " stopping";
+  ASSERT_TRUE(etcd().Thaw().ok());
+  EXPECT_EQ(d.ExitCode(In(absl::Seconds(30))), 0) << d.Stderr();
 }
 
 // A tick whose claim is answered only after the daemon lost its session

@@ -77,7 +77,9 @@ struct ChildSpec {
   // runs above its jobs this way (--job-nice): its starts do not queue
   // behind the CPU of the jobs it has already started. If it cannot be set
   // (a value below the caller's, without CAP_SYS_NICE), the child keeps
-  // the caller's and nice_errno() says why.
+  // the caller's and nice_errno() says why. ESRCH means the child had
+  // already exited and been reaped by another thread of the caller's (a
+  // waitpid(-1) loop).
   std::optional<int> nice;
 };
 
