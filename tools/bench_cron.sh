@@ -54,7 +54,7 @@ run_one() {
   for ((i = 1; i <= DAEMONS; i++)); do
     nice -n "$CONCHD_NICE" "$BENCH_BIN/conch/conchd" --endpoints "$LOCAL_ETCD_ENDPOINT" \
       --prefix "$prefix" --id "d$i" --log-level warn $CONCHD_FLAGS \
-      2>"$BENCH_WORK/d$i.log" &
+      2>"$BENCH_WORK/d$i-$jobs.log" &
     pids+=($!)
   done
   for ((i = 0; i < jobs; i++)); do

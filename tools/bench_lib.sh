@@ -9,7 +9,8 @@
 # statically linked), stops the Bazel server, starts a throwaway etcd with
 # its data on tmpfs (/dev/shm, so raft's fsyncs do not dominate), makes a
 # scratch directory $BENCH_WORK, and installs traps that stop etcd, kill
-# leftover jobs and remove both directories on exit.
+# leftover jobs and remove both directories on exit (BENCH_KEEP_WORK=1
+# keeps $BENCH_WORK, with the daemons' logs).
 
 BENCH_BIN=""
 BENCH_WORK=""
@@ -22,7 +23,11 @@ bench_cleanup() {
   jobs -p | xargs -r kill -9 2>/dev/null
   { local_etcd_stop; } 2>/dev/null
   [[ -n "$LOCAL_ETCD_DIR" ]] && rm -rf "$LOCAL_ETCD_DIR"
-  [[ -n "$BENCH_WORK" ]] && rm -rf "$BENCH_WORK"
+  if [[ "${BENCH_KEEP_WORK:-0}" == 1 && -n "$BENCH_WORK" ]]; then
+    echo "kept ${BENCH_WORK} (daemon logs, run logs)" >&2
+  elif [[ -n "$BENCH_WORK" ]]; then
+    rm -rf "$BENCH_WORK"
+  fi
   exit "$rc"
 }
 
