@@ -916,17 +916,26 @@ void Daemon::FlushResults() {
         }
         absl::SleepFor(retry.Next());
       }
-      for (size_t k = 0; k < chunk.size(); ++k) {
-        if (counts.ok() && (*counts)[k] > etcd::kCronHistory) {
-          absl::StatusOr<int64_t> pruned =
-              store_.Prune(chunk[k].job->encoded, etcd::kCronHistory,
-                           absl::Now() + o_.common.connection.dial_timeout);
-          if (!pruned.ok()) {
-            Log(LogLevel::kWarn,
-                absl::StrCat("job ", chunk[k].job->name,
-                             ": pruning: ", pruned.status().message()));
-          }
+      // The jobs now over the history bound, pruned together.
+      std::vector<std::string> over;
+      for (size_t k = 0; k < chunk.size() && counts.ok(); ++k) {
+        const std::string& encoded = chunk[k].job->encoded;
+        if ((*counts)[k] > etcd::kCronHistory &&
+            std::find(over.begin(), over.end(), encoded) == over.end()) {
+          over.push_back(encoded);
         }
+      }
+      if (!over.empty()) {
+        absl::StatusOr<int64_t> pruned =
+            store_.Prune(over, etcd::kCronHistory,
+                         absl::Now() + o_.common.connection.dial_timeout);
+        if (!pruned.ok()) {
+          Log(LogLevel::kWarn,
+              absl::StrCat("pruning ", over.size(),
+                           " job(s): ", pruned.status().message()));
+        }
+      }
+      for (size_t k = 0; k < chunk.size(); ++k) {
         Completion c;
         c.kind = Completion::Kind::kResult;
         c.job = chunk[k].job;

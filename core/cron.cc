@@ -278,39 +278,55 @@ absl::StatusOr<std::vector<int64_t>> CronStore::WriteResults(
 
 absl::StatusOr<int64_t> CronStore::Prune(absl::string_view encoded, int keep,
                                          absl::Time deadline) const {
-  const std::string ticks = NameKeyPrefix(prefix_, "cron/tick", encoded);
-  // Usually there is nothing to delete: a count is cheaper for etcd than
-  // the keys (this runs after every result).
-  absl::StatusOr<GetResult> count =
-      kv_.Get(ticks, {.prefix = true, .count_only = true}, deadline);
-  if (!count.ok()) return count.status();
-  if (count->count <= keep) return 0;
-  // The newest keep+1 tick keys: the last of them is the newest to delete.
-  absl::StatusOr<GetResult> r_or = kv_.Get(ticks,
-                                           {.prefix = true,
-                                            .limit = keep + 1,
-                                            .sort_target = SortTarget::kKey,
-                                            .sort_order = SortOrder::kDescend,
-                                            .keys_only = true},
-                                           deadline);
-  if (!r_or.ok()) return r_or.status();
-  GetResult r = *std::move(r_or);
-  if (r.kvs.size() <= static_cast<size_t>(keep)) return 0;
-  const std::string last = std::string(Suffix(r.kvs.back().key, ticks));
-  // Delete [first tick, last] and [first result, last] in one Txn.
-  const std::string results = NameKeyPrefix(prefix_, "cron/result", encoded);
-  absl::StatusOr<TxnResult> t_or = kv_.Txn(
-      {.success = {TxnOp::Delete(ticks,
-                                 {.range_end = absl::StrCat(
-                                      ticks, last, std::string(1, '\0'))}),
-                   TxnOp::Delete(results,
-                                 {.range_end = absl::StrCat(
-                                      results, last, std::string(1, '\0'))})}},
-      deadline);
-  if (!t_or.ok()) return t_or.status();
-  TxnResult t = *std::move(t_or);
-  const auto* del = std::get_if<DeleteResult>(&t.results[0]);
-  return del == nullptr ? 0 : del->deleted;
+  return Prune(std::vector<std::string>{std::string(encoded)}, keep, deadline);
+}
+
+absl::StatusOr<int64_t> CronStore::Prune(
+    const std::vector<std::string>& encoded, int keep,
+    absl::Time deadline) const {
+  if (encoded.size() > static_cast<size_t>(kMaxBatch)) {
+    return absl::InvalidArgumentError("prune at most 64 jobs at once");
+  }
+  if (encoded.empty()) return 0;
+  // The newest keep+1 tick keys of each job: the last of them, if there
+  // are that many, is the newest to delete.
+  TxnRequest read;
+  for (const std::string& e : encoded) {
+    read.success.push_back(TxnOp::Get(NameKeyPrefix(prefix_, "cron/tick", e),
+                                      {.prefix = true,
+                                       .limit = keep + 1,
+                                       .sort_target = SortTarget::kKey,
+                                       .sort_order = SortOrder::kDescend,
+                                       .keys_only = true}));
+  }
+  absl::StatusOr<TxnResult> listed = kv_.Txn(read, deadline);
+  if (!listed.ok()) return listed.status();
+  // Delete [first tick, last] and [first result, last] of each, in one Txn.
+  TxnRequest del;
+  for (size_t i = 0; i < encoded.size() && i < listed->results.size(); ++i) {
+    const auto* got = std::get_if<GetResult>(&listed->results[i]);
+    if (got == nullptr || got->kvs.size() <= static_cast<size_t>(keep)) {
+      continue;
+    }
+    const std::string ticks = NameKeyPrefix(prefix_, "cron/tick", encoded[i]);
+    const std::string results =
+        NameKeyPrefix(prefix_, "cron/result", encoded[i]);
+    const std::string last = std::string(Suffix(got->kvs.back().key, ticks));
+    const std::string past_last = absl::StrCat(last, std::string(1, '\0'));
+    del.success.push_back(
+        TxnOp::Delete(ticks, {.range_end = absl::StrCat(ticks, past_last)}));
+    del.success.push_back(TxnOp::Delete(
+        results, {.range_end = absl::StrCat(results, past_last)}));
+  }
+  if (del.success.empty()) return 0;
+  absl::StatusOr<TxnResult> deleted = kv_.Txn(del, deadline);
+  if (!deleted.ok()) return deleted.status();
+  int64_t ticks_deleted = 0;
+  for (size_t i = 0; i < deleted->results.size(); i += 2) {
+    const auto* d = std::get_if<DeleteResult>(&deleted->results[i]);
+    if (d != nullptr) ticks_deleted += d->deleted;
+  }
+  return ticks_deleted;
 }
 
 absl::StatusOr<std::vector<CronTick>> CronStore::History(

@@ -164,6 +164,12 @@ class CronStore {
   // `keep` ticks. Returns how many ticks were deleted.
   absl::StatusOr<int64_t> Prune(absl::string_view encoded, int keep,
                                 absl::Time deadline) const;
+  // The same for up to kMaxBatch jobs at once: one read-only Txn lists the
+  // newest keep+1 ticks of each, and one Txn deletes what is older for all
+  // of them (one revision, where a Prune per job makes one each: a job
+  // `@every 1s` at the bound needs a prune per tick).
+  absl::StatusOr<int64_t> Prune(const std::vector<std::string>& encoded,
+                                int keep, absl::Time deadline) const;
   // The newest `limit` ticks of a job, newest first.
   absl::StatusOr<std::vector<CronTick>> History(absl::string_view encoded,
                                                 int limit,

@@ -226,6 +226,55 @@ TEST_F(CronStoreTest, PruneKeepsTheNewestTicksAndTheirResults) {
   EXPECT_EQ(*store_->Prune("j", 5, Soon()), 0);
 }
 
+// Several jobs' histories cut in one delete Txn (one revision); a job under
+// the bound is left alone.
+TEST_F(CronStoreTest, PruneManyJobsWritesOneRevision) {
+  records::Result ok;
+  ok.set_exit_code(0);
+  const std::vector<std::pair<std::string, int>> ticks = {
+      {"a", 12}, {"b", 3}, {"c", 8}};
+  for (const auto& [name, n] : ticks) {
+    const CronJob job = AddAndRead(name);
+    for (int s = 1; s <= n; ++s) {
+      ASSERT_TRUE(store_
+                      ->Claim(job, absl::FromUnixSeconds(s), ClaimBy("d"),
+                              std::nullopt, 0, Soon())
+                      ->claimed);
+      ASSERT_TRUE(
+          store_->WriteResult(name, absl::FromUnixSeconds(s), ok, Soon()).ok());
+    }
+  }
+  Kv kv(conn_.get());
+  absl::StatusOr<GetResult> before =
+      kv.Get(p_ + "cron/", {.prefix = true, .count_only = true}, Soon());
+  ASSERT_TRUE(before.ok());
+  absl::StatusOr<int64_t> pruned = store_->Prune({"a", "b", "c"}, 5, Soon());
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 7 + 3);
+  absl::StatusOr<GetResult> after =
+      kv.Get(p_ + "cron/", {.prefix = true, .count_only = true}, Soon());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->revision, before->revision + 1);
+  EXPECT_EQ(after->count, before->count - 2 * (7 + 3));
+  for (const auto& [name, n] : ticks) {
+    absl::StatusOr<std::vector<CronTick>> h =
+        store_->History(name, 100, Soon());
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), static_cast<size_t>(std::min(n, 5))) << name;
+    EXPECT_EQ(h->front().instant, absl::FromUnixSeconds(n)) << name;
+    for (const CronTick& t : *h) EXPECT_TRUE(t.result.has_value()) << name;
+  }
+  // Nothing over the bound: no write at all.
+  EXPECT_EQ(*store_->Prune({"a", "b", "c"}, 5, Soon()), 0);
+  absl::StatusOr<GetResult> again =
+      kv.Get(p_ + "cron/", {.prefix = true, .count_only = true}, Soon());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revision, after->revision);
+  EXPECT_EQ(*store_->Prune(std::vector<std::string>{}, 5, Soon()), 0);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_->Prune(std::vector<std::string>(65, "a"), 5, Soon()).status()));
+}
+
 TEST_F(CronStoreTest, WriteResultsStoresABatchAndCountsEachHistory) {
   const CronJob a = AddAndRead("a");
   const CronJob b = AddAndRead("b");

@@ -62,9 +62,11 @@ run_one() {
       --endpoints "$LOCAL_ETCD_ENDPOINT" --prefix "$prefix" -- \
       sh -c "echo \"\$CONCH_JOB \$CONCH_TICK\" >> $runs" >/dev/null
   done
-  # The window starts at the next whole second after a 2 s warm-up.
+  # The window starts at the next whole second after a 2 s warm-up
+  # (BENCH_WARMUP seconds: over 100 puts every job at its history bound,
+  # where each result also prunes).
   local from to rev0 cpu0=() cpu1=()
-  from=$((EPOCHSECONDS + 3))
+  from=$((EPOCHSECONDS + ${BENCH_WARMUP:-3}))
   to=$((from + WINDOW))
   while ((EPOCHSECONDS < from)); do sleep 0.1; done
   rev0="$(etcdctl_local endpoint status -w json | sed -n 's/.*"revision":\([0-9]*\).*/\1/p')"
