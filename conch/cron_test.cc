@@ -612,6 +612,21 @@ class CronPrivateEtcdTest : public CronTest {
   }
   test::EtcdServer& etcd() override { return *server_; }
 
+  // Freezes etcd between 300 and 600 ms into a second, so that the next
+  // @every 1s tick's claim goes out to the frozen server; `frozen_at` is
+  // when (just before the freeze).
+  void FreezeMidSecond(absl::Time* frozen_at) {
+    ASSERT_TRUE(test::PollUntil(
+                    [] {
+                      const int64_t ms = absl::ToUnixMillis(absl::Now()) % 1000;
+                      return ms >= 300 && ms < 600;
+                    },
+                    In(absl::Seconds(5)))
+                    .ok());
+    *frozen_at = absl::Now();
+    ASSERT_TRUE(etcd().Freeze().ok());
+  }
+
   std::unique_ptr<test::EtcdServer> server_;
 };
 
@@ -706,18 +721,12 @@ TEST_F(CronPrivateEtcdTest, StoppingDaemonWaitsForEtcdWithoutSpinning) {
   ConchProcess& d = Daemon("d1", {"--dial-timeout", "6s", "--ttl", "10s"});
   Add("j", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("j")));
   WaitForResults("j", 1, absl::Seconds(20));
-  // Freeze in the middle of a second, then stop the daemon once the next
-  // tick's claim has gone out to the frozen etcd.
-  ASSERT_TRUE(test::PollUntil(
-                  [] {
-                    const int64_t ms = absl::ToUnixMillis(absl::Now()) % 1000;
-                    return ms >= 300 && ms < 600;
-                  },
-                  In(absl::Seconds(5)))
-                  .ok());
-  ASSERT_TRUE(etcd().Freeze().ok());
+  // Stop the daemon once the next tick's claim has gone out to the frozen
+  // etcd.
+  absl::Time frozen_at;
+  ASSERT_NO_FATAL_FAILURE(FreezeMidSecond(&frozen_at));
   const absl::Time claim_sent =
-      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 1) +
+      absl::FromUnixSeconds(absl::ToUnixSeconds(frozen_at) + 1) +
       absl::Milliseconds(200);
   ASSERT_TRUE(test::PollUntil([&] { return absl::Now() >= claim_sent; },
                               In(absl::Seconds(2)))
@@ -746,17 +755,9 @@ TEST_F(CronPrivateEtcdTest, ClaimAnsweredAfterTheSessionWasLostIsNotRun) {
   ConchProcess& d = Daemon("d1");
   Add("j", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("j")));
   WaitForResults("j", 1, absl::Seconds(20));
-  // Freeze in the middle of a second, so that the next tick's claim goes
-  // out to the frozen etcd.
-  ASSERT_TRUE(test::PollUntil(
-                  [] {
-                    const int64_t ms = absl::ToUnixMillis(absl::Now()) % 1000;
-                    return ms >= 300 && ms < 600;
-                  },
-                  In(absl::Seconds(5)))
-                  .ok());
-  const absl::Time frozen_at = absl::Now();
-  ASSERT_TRUE(etcd().Freeze().ok());
+  // The next tick's claim goes out to the frozen etcd.
+  absl::Time frozen_at;
+  ASSERT_NO_FATAL_FAILURE(FreezeMidSecond(&frozen_at));
   const std::string tick = records::FormatRfc3339(
       absl::FromUnixSeconds(absl::ToUnixSeconds(frozen_at) + 1));
   const bool lost =
