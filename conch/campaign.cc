@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "core/log.h"
 #include "core/mono_time.h"
 #include "core/notifier.h"
+#include "core/stop_plan.h"
 #include "core/supervisor.h"
 
 namespace conch {
@@ -37,6 +39,15 @@ struct CampaignSpec {
 
 absl::Time CallDeadline(const CommonOptions& o) {
   return absl::Now() + o.connection.dial_timeout;
+}
+
+// After a loss the lease is gone or about to be: revoking it only speeds up
+// the successor, so it gets a short try, and the wrapper exits within a
+// second of its child even when etcd is out of reach.
+constexpr absl::Duration kRevokeAfterLoss = absl::Milliseconds(500);
+
+absl::Time AfterLossDeadline(const CommonOptions& o) {
+  return absl::Now() + std::min(o.connection.dial_timeout, kRevokeAfterLoss);
 }
 
 // Everything a campaign needs, alive for the whole run.
@@ -80,7 +91,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     if (r->reason == SupervisorResult::Reason::kLeaseLost) {
       std::cerr << "conch: lease lost (" << r->loss.message()
                 << "); the child was stopped (or never started)\n";
-      session.Close(CallDeadline(c.o)).IgnoreError();
+      session.Close(AfterLossDeadline(c.o)).IgnoreError();
       if (c.args.restart) return std::nullopt;  // campaign again
       return kExitSoftware;
     }
@@ -106,7 +117,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
         return 128 + w.signal;
       }
       if (!session.status().ok()) {
-        session.Close(CallDeadline(c.o)).IgnoreError();
+        session.Close(AfterLossDeadline(c.o)).IgnoreError();
         return std::nullopt;  // campaign again
       }
     }
@@ -118,6 +129,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
 std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
   etcd::SessionOptions so;
   so.ttl = c.o.ttl;
+  so.loss_lead = StopPlan{c.o.kill_after}.lead();
   so.on_deadline = c.fuse_link.Listener();
   so.on_event = [&c] { c.wake.Notify(); };
   absl::StatusOr<std::unique_ptr<etcd::Session>> session =
@@ -167,7 +179,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
     }
     absl::Status lost = (*session)->status();
     if (!lost.ok()) {
-      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      (*session)->Close(AfterLossDeadline(c.o)).IgnoreError();
       if (c.args.restart) return std::nullopt;
       std::cerr << "conch: lost the session while waiting: " << lost.message()
                 << "\n";
@@ -181,7 +193,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
         continue;
       }
       if (etcd::IsLeaseNotFound(leading.status())) {
-        (*session)->Close(CallDeadline(c.o)).IgnoreError();
+        (*session)->Close(AfterLossDeadline(c.o)).IgnoreError();
         if (c.args.restart) return std::nullopt;
         return Fail(absl::UnavailableError(leading.status().message()));
       }
@@ -237,6 +249,10 @@ int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
   if (flags.command.empty()) {
     return Fail(absl::InvalidArgumentError(
         "nothing to run: give the command after --"));
+  }
+  if (absl::Status fits = CheckStopBudget(options.ttl, options.kill_after);
+      !fits.ok()) {
+    return Fail(fits);
   }
   CampaignSpec spec;
   spec.command = flags.command;

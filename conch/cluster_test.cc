@@ -260,9 +260,9 @@ TEST_F(ClusterTest, QuorumLossStopsTheServiceWithinTheTtlAndQuorumRestartsIt) {
 }
 
 TEST_F(ClusterTest, PoweredOffTickWinnerLeavesAZombieNeverRerun) {
-  Conch({"--id", "d1", "--ttl", "2s"}, kConchdBinary);
-  Conch({"--id", "d2", "--ttl", "2s"}, kConchdBinary);
-  Conch({"--id", "d3", "--ttl", "2s"}, kConchdBinary);
+  Conch({"--id", "d1", "--ttl", "2s", "--kill-after", "500ms"}, kConchdBinary);
+  Conch({"--id", "d2", "--ttl", "2s", "--kill-after", "500ms"}, kConchdBinary);
+  Conch({"--id", "d3", "--ttl", "2s", "--kill-after", "500ms"}, kConchdBinary);
   ASSERT_TRUE(
       test::PollUntil([&] { return Keys(prefix_ + "cron/daemon/") == 3; },
                       In(absl::Seconds(20)))

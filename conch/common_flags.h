@@ -35,7 +35,7 @@ struct CommonFlags {
   std::string endpoints = "127.0.0.1:2379";
   std::string prefix = "/conch/";
   std::string ttl = "10s";
-  std::string kill_after = "5s";
+  std::string kill_after = "2s";
   std::string dial_timeout = "5s";
   std::string cacert;
   std::string cert;

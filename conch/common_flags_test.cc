@@ -17,7 +17,7 @@ TEST(ResolveTest, DefaultsMatchTheSpec) {
   EXPECT_EQ(o->connection.endpoints[0].original, "127.0.0.1:2379");
   EXPECT_EQ(o->prefix, "/conch/");
   EXPECT_EQ(o->ttl, absl::Seconds(10));
-  EXPECT_EQ(o->kill_after, absl::Seconds(5));
+  EXPECT_EQ(o->kill_after, absl::Seconds(2));
   EXPECT_EQ(o->connection.dial_timeout, absl::Seconds(5));
   EXPECT_TRUE(o->connection.user.empty());
 }

@@ -34,6 +34,7 @@
 #include "core/schedule.h"
 #include "core/session.h"
 #include "core/signals.h"
+#include "core/stop_plan.h"
 #include "core/supervisor.h"
 #include "core/watch.h"
 #include "core/work_pool.h"
@@ -179,7 +180,9 @@ class Daemon {
   void ReadOutputs(const std::vector<struct pollfd>& fds,
                    const std::vector<struct Run*>& polled);
   void AdvanceRuns();
-  void StopAllRuns(const char* why);
+  // SIGTERM to every run's group, SIGKILL after --kill-after. After a
+  // loss (`lease_lost`) the runs' fuses do it, on the StopPlan's schedule.
+  void StopAllRuns(const char* why, bool lease_lost = false);
   void CheckSession();
   MonoTime NextWake() const;
   // When the pending results are to be written (FlushResults).
@@ -274,6 +277,7 @@ class Daemon {
 absl::Status Daemon::OpenSession() {
   etcd::SessionOptions so;
   so.ttl = o_.common.ttl;
+  so.loss_lead = StopPlan{o_.common.kill_after}.lead();
   so.on_deadline = fuses_.Listener();
   so.on_event = [this] { wake_.Notify(); };
   absl::StatusOr<std::unique_ptr<etcd::Session>> s =
@@ -999,6 +1003,7 @@ void Daemon::AdvanceRuns() {
       // The child is gone but its group is not: the group is the run.
       if (!run->kill_at.has_value()) {
         run->child->SignalGroup(SIGTERM);
+        run->child->SignalGroup(SIGCONT);
         run->kill_at = now + o_.common.kill_after;
       }
       continue;
@@ -1059,16 +1064,26 @@ void Daemon::AdvanceRuns() {
   }
 }
 
-void Daemon::StopAllRuns(const char* why) {
-  const MonoTime kill_at = MonoNow() + o_.common.kill_after;
+void Daemon::StopAllRuns(const char* why, bool lease_lost) {
+  const MonoTime now = MonoNow();
+  std::set<const Fuse*> fired;
   for (auto& [pid, run] : runs_) {
     if (run->kill_at.has_value()) continue;
     Log(LogLevel::kWarn, absl::StrCat("job ", run->job->name, " tick ",
                                       records::FormatRfc3339(run->instant),
                                       ": stopping (", why, ")"));
     run->stopped_by_daemon = true;
+    if (lease_lost && run->fuse != nullptr && run->fuse->GuardAlive()) {
+      // One SIGTERM per loss: the session's fuse sends it (or already
+      // did), and SIGKILL before the lease's deadline; the loop sends
+      // SIGKILL only if a group outlives that.
+      if (fired.insert(run->fuse.get()).second) run->fuse->Fire();
+      run->kill_at = now + o_.common.kill_after + absl::Milliseconds(100);
+      continue;
+    }
     run->child->SignalGroup(SIGTERM);
-    run->kill_at = kill_at;
+    run->child->SignalGroup(SIGCONT);  // a stopped group cannot act on it
+    run->kill_at = now + o_.common.kill_after;
   }
 }
 
@@ -1079,7 +1094,7 @@ void Daemon::CheckSession() {
     Log(LogLevel::kError,
         absl::StrCat("session lost (", s.message(),
                      "); stopping running jobs, registering again"));
-    StopAllRuns("lease lost");
+    StopAllRuns("lease lost", /*lease_lost=*/true);
     session_->Close(CallDeadline()).IgnoreError();
     session_.reset();
     fuses_.Remove(fuse_.get());
@@ -1117,6 +1132,8 @@ MonoTime Daemon::NextWake() const {
     return mono_now + std::max(absl::ZeroDuration(), t - now);
   };
   MonoTime wake = mono_now + absl::Seconds(1);  // re-check the session
+  // The runs are stopped at the instant the session would count as lost.
+  if (session_ != nullptr) wake = std::min(wake, session_->loss_at());
   // Ticks are claimed only with a session: without one, the session retry
   // below is what wakes the loop (a due tick must not make it spin).
   if (!stopping_ && session_ != nullptr) wake = std::min(wake, at(next_due_));
@@ -1257,6 +1274,9 @@ absl::Status ValidateDaemonId(const std::string& id) {
 int RunCronDaemon(const CronDaemonOptions& options) {
   absl::Status id = ValidateDaemonId(options.id);
   if (!id.ok()) return ReportFailure(id);
+  absl::Status fits =
+      CheckStopBudget(options.common.ttl, options.common.kill_after);
+  if (!fits.ok()) return ReportFailure(fits);
   // Before any thread exists: signals go to the fd.
   absl::StatusOr<std::unique_ptr<SignalSet>> signals =
       SignalSet::Install(SignalSet::WrapperSignals());

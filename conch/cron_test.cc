@@ -69,7 +69,7 @@ class CronTest : public ::testing::Test {
   // Starts conchd --id ID and waits until it is registered.
   ConchProcess& Daemon(const std::string& id,
                        std::vector<std::string> flags = {},
-                       const std::string& kill_after = "1s") {
+                       const std::string& kill_after = "500ms") {
     std::vector<std::string> args = {"--id", id, "--kill-after", kill_after};
     if (std::find(flags.begin(), flags.end(), "--ttl") == flags.end()) {
       args.insert(args.end(), {"--ttl", "2s"});
@@ -544,7 +544,7 @@ TEST_F(CronTest, ResultsKeepExitCodesSignalsAndTheLast4KiBOfOutput) {
 }
 
 TEST_F(CronTest, SigtermLetsTheRunningJobFinishThenUnregisters) {
-  ConchProcess& d = Daemon("d1", std::vector<std::string>{}, "10s");
+  ConchProcess& d = Daemon("d1", {"--ttl", "20s"}, "10s");
   Add("finish",
       absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("started"),
                    "; while [ ! -e ", d_.Path("go"), " ]; do sleep 0.02; done"),

@@ -224,7 +224,7 @@ TEST_F(ElectTest, RevokedLeaseTermsThenKillsTheWholeGroupAndExits70) {
 
 TEST_F(ElectTest, SigkilledWrapperLosesItsGroupWithinASecond) {
   std::unique_ptr<ConchProcess> a =
-      Elect("x", {"--ttl", "2s"},
+      Elect("x", {"--ttl", "2s", "--kill-after", "500ms"},
             {"sh", "-c",
              absl::StrCat("sleep 300 & echo $! > ", d_.Path("gc"),
                           "; echo $$ > ", d_.Path("child"), "; wait")});
@@ -232,7 +232,8 @@ TEST_F(ElectTest, SigkilledWrapperLosesItsGroupWithinASecond) {
   ASSERT_TRUE(d_.WaitFor("gc", In(absl::Seconds(10))));
   const pid_t child = static_cast<pid_t>(ParseNs(d_.Read("child")));
   const pid_t grandchild = static_cast<pid_t>(ParseNs(d_.Read("gc")));
-  std::unique_ptr<ConchProcess> b = Elect("x", {"--ttl", "2s"}, Holder("b"));
+  std::unique_ptr<ConchProcess> b =
+      Elect("x", {"--ttl", "2s", "--kill-after", "500ms"}, Holder("b"));
   WaitForCandidates("x", 2);
 
   ASSERT_TRUE(a->Signal(SIGKILL).ok());
@@ -258,17 +259,19 @@ TEST_F(ElectTest, FrozenWrapperIsFusedByTheLeaseDeadlineAndExits70OnThaw) {
                           "; exit 0' TERM; date +%s%N > ", d_.Path("a.start"),
                           "; while :; do sleep 0.02; done")});
   ASSERT_TRUE(d_.WaitFor("a.start", In(absl::Seconds(10))));
-  std::unique_ptr<ConchProcess> b = Elect("x", {"--ttl", "2s"}, Holder("b"));
+  std::unique_ptr<ConchProcess> b =
+      Elect("x", {"--ttl", "2s", "--kill-after", "500ms"}, Holder("b"));
   WaitForCandidates("x", 2);
 
   ASSERT_TRUE(a->Signal(SIGSTOP).ok());
   const int64_t stopped = NowNs();
-  // The fuse stops the child by the lease deadline (≤ TTL after the last
-  // keepalive answer), without the frozen wrapper.
+  // The fuse stops the child ahead of the lease deadline (SIGTERM at
+  // TTL - kill-after - 100 ms after the last keepalive answer's send),
+  // without the frozen wrapper.
   ASSERT_TRUE(d_.WaitFor("a.term", In(absl::Seconds(4))));
   const int64_t term = ParseNs(d_.Read("a.term"));
   EXPECT_LE(absl::Nanoseconds(term - stopped),
-            absl::Seconds(2) + absl::Milliseconds(200));
+            absl::Milliseconds(2000 - 1100 + 200));
   // The standby takes over only after that.
   ASSERT_TRUE(d_.WaitFor("b.start", In(absl::Seconds(5))));
   EXPECT_GE(ParseNs(d_.Read("b.start")), term);

@@ -236,7 +236,8 @@ TEST_F(SemaTest, TimeoutWhenFullExits75AfterItAndRemovesItsKey) {
 TEST_F(SemaTest, SigkilledWaiterLeavesWithItsLeaseAndTheQueueKeepsOrder) {
   std::unique_ptr<ConchProcess> a = Sema("s", 1, "a");
   WaitForQueue("s", 1, 1);
-  std::unique_ptr<ConchProcess> b = Sema("s", 1, "b", {"--ttl", "2s"});
+  std::unique_ptr<ConchProcess> b =
+      Sema("s", 1, "b", {"--ttl", "2s", "--kill-after", "500ms"});
   WaitForQueue("s", 1, 2);
   std::unique_ptr<ConchProcess> c = Sema("s", 1, "c");
   WaitForQueue("s", 1, 3);

@@ -77,7 +77,11 @@ WaitResult WaitForEvent(SignalSet& signals, const Notifier& wake,
 
 absl::StatusOr<Fuse*> LiveFuse(std::unique_ptr<Fuse>* fuse,
                                absl::Duration kill_after) {
-  if (*fuse != nullptr && (*fuse)->GuardAlive()) return fuse->get();
+  // A fuse that fired (or may have) is never armed again: it would stop
+  // the new child at once.
+  if (*fuse != nullptr && (*fuse)->GuardAlive() && !(*fuse)->Fired()) {
+    return fuse->get();
+  }
   fuse->reset();
   absl::StatusOr<std::unique_ptr<Fuse>> started = Fuse::Start(kill_after);
   if (!started.ok()) return started.status();
@@ -115,8 +119,10 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
   // A keepalive answer may have come between reading the deadline and
   // linking the fuse: push the latest once more.
   (*fuse)->SetDeadline(session.deadline());
-  SupervisorResult result =
-      Supervise(**child, session, signals, wake, {spec.kill_after});
+  SupervisorOptions options;
+  options.kill_after = spec.kill_after;
+  options.fuse = *fuse;
+  SupervisorResult result = Supervise(**child, session, signals, wake, options);
   link.Set(nullptr);
   (*fuse)->Release((*child)->pgid());
   return result;

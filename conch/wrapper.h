@@ -75,10 +75,10 @@ struct HeldRunSpec {
   absl::Duration kill_after;
 };
 
-// The fuse of `*fuse` if its guard is alive; otherwise (none yet, or it
-// fired and exited) a new one in its place. A wrapper starts its fuse
-// before gRPC starts any thread, where the fork is cheapest, and reuses it
-// for every run (--restart), Release-ing each child's group.
+// The fuse of `*fuse` if its guard is alive and has not fired; otherwise
+// (none yet, or it fired: see Fuse::Fired) a new one in its place. A wrapper
+// starts its fuse before gRPC starts any thread, where the fork is cheapest,
+// and reuses it for every run (--restart), Release-ing each child's group.
 absl::StatusOr<Fuse*> LiveFuse(std::unique_ptr<Fuse>* fuse,
                                absl::Duration kill_after);
 

@@ -1,6 +1,7 @@
-// LiveFuse: a wrapper keeps one fuse for all its runs and replaces it only
-// once its guard has fired and exited (a --restart service that lost its
-// lease starts the next child under a fresh guard).
+// LiveFuse: a wrapper keeps one fuse for all its runs and replaces it once
+// it has fired, even while its guard still runs (a --restart service that
+// lost its lease starts the next child under a fresh guard, which does not
+// stop it at once).
 #include "conch/wrapper.h"
 
 #include <signal.h>
@@ -40,7 +41,8 @@ TEST(LiveFuseTest, ReplacesAFuseThatFiredWithOneThatGuardsTheNextChild) {
   // exits (SIGKILL after the grace, then it is done).
   std::unique_ptr<Child> lost = test::SpawnShell("sleep 300");
   ASSERT_NE(lost, nullptr);
-  (*first)->Arm(lost->pgid(), MonoNow() + absl::Milliseconds(100));
+  // SIGTERM 300 ms before the deadline, SIGKILL 100 ms before it.
+  (*first)->Arm(lost->pgid(), MonoNow() + absl::Milliseconds(400));
   const int lost_status = test::WaitExit(*lost, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(WIFSIGNALED(lost_status)) << lost_status;
   EXPECT_EQ(WTERMSIG(lost_status), SIGTERM);
@@ -56,7 +58,7 @@ TEST(LiveFuseTest, ReplacesAFuseThatFiredWithOneThatGuardsTheNextChild) {
   EXPECT_TRUE((*second)->GuardAlive());
   std::unique_ptr<Child> next = test::SpawnShell("sleep 300");
   ASSERT_NE(next, nullptr);
-  const MonoTime deadline = MonoNow() + absl::Milliseconds(200);
+  const MonoTime deadline = MonoNow() + absl::Milliseconds(600);
   (*second)->Arm(next->pgid(), deadline);
   int status = 0;
   ASSERT_EQ(waitpid(next->pid(), &status, WNOHANG), 0)
@@ -64,7 +66,30 @@ TEST(LiveFuseTest, ReplacesAFuseThatFiredWithOneThatGuardsTheNextChild) {
   const int next_status = test::WaitExit(*next, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(WIFSIGNALED(next_status)) << next_status;
   EXPECT_EQ(WTERMSIG(next_status), SIGTERM);
-  EXPECT_GE(MonoNow(), deadline);
+  EXPECT_GE(MonoNow(), deadline - absl::Milliseconds(300));
+}
+
+// The bug this guards against: a guard that fired stays alive while a
+// group is left to kill; arming it again would send the new child SIGTERM
+// at once.
+TEST(LiveFuseTest, ReplacesAFuseThatFiredEvenWhileItsGuardStillRuns) {
+  std::unique_ptr<Fuse> slot;
+  absl::StatusOr<Fuse*> first = LiveFuse(&slot, absl::Seconds(5));
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::unique_ptr<Child> stubborn =
+      test::SpawnShell("trap '' TERM; while :; do sleep 0.05; done");
+  ASSERT_NE(stubborn, nullptr);
+  (*first)->Arm(stubborn->pgid(), MonoNow() + absl::Seconds(60));
+  (*first)->Fire();                     // the wrapper heard of a revoke
+  EXPECT_TRUE((*first)->GuardAlive());  // it waits to SIGKILL the group
+  const pid_t fired = (*first)->guard_pid();
+  absl::StatusOr<Fuse*> second = LiveFuse(&slot, absl::Seconds(5));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_NE((*second)->guard_pid(), fired);
+  EXPECT_FALSE((*second)->Fired());
+  // The old guard was disarmed when it was replaced; clean up by hand.
+  stubborn->SignalGroup(SIGKILL);
+  test::WaitExit(*stubborn, absl::Now() + absl::Seconds(5));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -99,6 +100,7 @@ Connection::Connection(ConnectionOptions options,
       tls_credentials_(std::move(tls)) {
   absl::MutexLock lock(&mu_);
   channels_.resize(endpoints_.size());
+  dialled_.resize(endpoints_.size());
 }
 
 Connection::~Connection() = default;
@@ -114,8 +116,15 @@ std::shared_ptr<grpc::Channel> Connection::ChannelFor(size_t index) {
     // Each Connection gets its own subchannels, so that tests and tools
     // that open several connections in one process do not share one.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // HTTP/2 pings find a dead TCP connection under an idle stream. etcd
+    // answers pings no more often than every 5 s (--grpc-keepalive-min-time)
+    // and closes connections that ping faster.
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     const bool tls = ep.tls == TlsMode::kOn ||
                      (ep.tls == TlsMode::kIfConfig && tls_credentials_);
+    dialled_[index] = absl::Now();
     channels_[index] = grpc::CreateCustomChannel(
         ep.grpc_target,
         tls ? tls_credentials_ : grpc::InsecureChannelCredentials(), args);
@@ -207,10 +216,58 @@ std::string Connection::PrepareContext(grpc::ClientContext* context,
 }
 
 void Connection::ReportUnavailable(const std::shared_ptr<grpc::Channel>& used) {
-  absl::MutexLock lock(&mu_);
-  if (endpoints_.size() > 1 && channels_[current_] == used) {
-    current_ = (current_ + 1) % endpoints_.size();
+  std::vector<std::function<void()>> hooks;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    bool retired = false;
+    for (size_t i = 0; i < channels_.size(); ++i) {
+      if (channels_[i] == nullptr || channels_[i] != used) continue;
+      if (endpoints_.size() > 1 && i == current_) {
+        current_ = (current_ + 1) % endpoints_.size();
+      }
+      if (now - dialled_[i] < kMinChannelAge) continue;
+      graveyard_.push_back(Retired{std::move(channels_[i]), now});
+      channels_[i] = nullptr;  // the next call dials afresh
+      ++retired_;
+      retired = true;
+    }
+    // Retired channels that nobody has used for a while go now.
+    graveyard_.erase(std::remove_if(graveyard_.begin(), graveyard_.end(),
+                                    [now](const Retired& r) {
+                                      return r.channel.use_count() == 1 &&
+                                             now - r.at > absl::Seconds(10);
+                                    }),
+                     graveyard_.end());
+    for (auto it = retire_hooks_.begin(); it != retire_hooks_.end();) {
+      if (retired && it->second.channel == used.get()) {
+        hooks.push_back(std::move(it->second.run));
+        it = retire_hooks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
+  for (const auto& run : hooks) run();
+}
+
+std::shared_ptr<grpc::Channel> Connection::StreamChannel(
+    std::function<void()> on_retire, int64_t* handle) {
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<grpc::Channel> channel = ChannelFor(current_);
+  *handle = next_hook_++;
+  retire_hooks_[*handle] = RetireHook{channel.get(), std::move(on_retire)};
+  return channel;
+}
+
+void Connection::ForgetRetire(int64_t handle) {
+  absl::MutexLock lock(&mu_);
+  retire_hooks_.erase(handle);
+}
+
+int64_t Connection::retired_channels() const {
+  absl::MutexLock lock(&mu_);
+  return retired_;
 }
 
 absl::Status Connection::Reauthenticate(const std::string& stale_token,

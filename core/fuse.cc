@@ -15,11 +15,19 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/stop_plan.h"
 
 namespace conch {
 namespace {
 
-enum : int64_t { kArm = 1, kDeadline = 2, kDisarm = 3, kRelease = 4 };
+enum : int64_t {
+  kArm = 1,
+  kDeadline = 2,
+  kDisarm = 3,
+  kRelease = 4,
+  kFire = 5,
+  kFired = 6,  // guard → wrapper: about to signal
+};
 
 struct Message {
   int64_t type;
@@ -30,6 +38,8 @@ struct Message {
 // A datagram carries 1 to kMessagesPerDatagram messages (conchd releases
 // the groups of one loop turn together).
 constexpr int kMessagesPerDatagram = 64;
+
+constexpr int64_t kNever = INT64_MAX;
 
 // Sends `sig` to every armed group.
 void SignalAll(const pid_t* groups, int n, int sig) {
@@ -42,9 +52,28 @@ int64_t MonoNs() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
+// What the guard does and when, from its deadline (see StopPlan).
+struct GuardClock {
+  int64_t kill_after_ns;
+  int64_t margin_ns;
+  int64_t deadline = kNever;
+  int64_t kill_at = kNever;  // set once it fired
+
+  bool fired() const { return kill_at != kNever; }
+  int64_t term_at() const {
+    return deadline == kNever ? kNever : deadline - kill_after_ns - margin_ns;
+  }
+  // Fires at `now`: SIGKILL after the grace, or at deadline - margin if
+  // that comes first (a Fire just before the SIGTERM instant).
+  void Fire(int64_t now) {
+    kill_at = now + kill_after_ns;
+    if (deadline != kNever) kill_at = std::min(kill_at, deadline - margin_ns);
+  }
+};
+
 // The guard's whole life, after fork(). Async-signal-safe calls only: the
 // wrapper has other threads whose locks may be held at the fork.
-[[noreturn]] void GuardMain(int fd, int64_t kill_after_ns) {
+[[noreturn]] void GuardMain(int fd, int64_t kill_after_ns, int64_t margin_ns) {
   setsid();
   // Stray signals from the terminal or a group kill must not stop it.
   struct sigaction ign;
@@ -72,30 +101,42 @@ int64_t MonoNs() {
   // The armed groups: a fixed array, no allocation after the fork.
   pid_t groups[Fuse::kMaxGroups];
   int n = 0;
-  int64_t deadline = INT64_MAX;
-  int64_t kill_at = INT64_MAX;  // set once SIGTERM was sent
+  GuardClock clock{kill_after_ns, margin_ns};
+  // Fires: tells the wrapper first (so that it never sees the effect
+  // before the cause), then SIGTERM, and SIGCONT for a stopped group.
+  auto fire = [&](int64_t now) {
+    const Message report{kFired, 0, 0};
+    ssize_t ignored = send(fd, &report, sizeof(report), MSG_NOSIGNAL);
+    (void)ignored;
+    clock.Fire(now);
+    SignalAll(groups, n, SIGTERM);
+    SignalAll(groups, n, SIGCONT);
+  };
   while (true) {
     const int64_t now = MonoNs();
-    if (n > 0 && kill_at == INT64_MAX && now >= deadline) {
-      SignalAll(groups, n, SIGTERM);
-      kill_at = now + kill_after_ns;
-    }
-    if (n > 0 && now >= kill_at) {
+    if (n > 0 && !clock.fired() && now >= clock.term_at()) fire(now);
+    if (clock.fired() && now >= clock.kill_at) {
       SignalAll(groups, n, SIGKILL);
       _exit(0);
     }
-    int64_t wait_ns = INT64_MAX;
-    if (n > 0) {
-      wait_ns = (kill_at != INT64_MAX ? kill_at : deadline) - now;
+    // A fired fuse with nothing left to guard has done its work.
+    if (clock.fired() && n == 0) _exit(0);
+    int64_t wake = kNever;
+    if (clock.fired()) {
+      wake = clock.kill_at;
+    } else if (n > 0) {
+      wake = clock.term_at();
     }
-    int timeout_ms = -1;
-    if (wait_ns != INT64_MAX) {
-      // Round up so that we wake at or just after the instant.
-      const int64_t ms = (wait_ns + 999999) / 1000000;
-      timeout_ms = ms > 60000 ? 60000 : static_cast<int>(ms < 0 ? 0 : ms);
+    struct timespec timeout;
+    struct timespec* timeout_p = nullptr;
+    if (wake != kNever) {
+      const int64_t left = wake > now ? wake - now : 0;
+      timeout.tv_sec = static_cast<time_t>(left / 1000000000);
+      timeout.tv_nsec = static_cast<long>(left % 1000000000);  // NOLINT
+      timeout_p = &timeout;
     }
     struct pollfd p = {fd, POLLIN, 0};
-    const int ready = poll(&p, 1, timeout_ms);
+    const int ready = ppoll(&p, 1, timeout_p, nullptr);
     if (ready <= 0) continue;
     // Everything queued is handled in one wakeup: a burst of runs (conchd)
     // arms many groups at once.
@@ -114,11 +155,15 @@ int64_t MonoNs() {
         const Message& m = batch[k];
         switch (m.type) {
           case kArm:
-            if (kill_at == INT64_MAX) deadline = m.deadline;  // not once fired
+            if (!clock.fired()) clock.deadline = m.deadline;
             if (n < Fuse::kMaxGroups) {
               groups[n++] = static_cast<pid_t>(m.value);
-              // Armed after it fired: this group gets the same treatment.
-              if (kill_at != INT64_MAX) kill(-groups[n - 1], SIGTERM);
+              // Armed after it fired (the wrapper never does this): this
+              // group gets the same treatment.
+              if (clock.fired()) {
+                kill(-groups[n - 1], SIGTERM);
+                kill(-groups[n - 1], SIGCONT);
+              }
             }
             break;
           case kRelease:
@@ -130,7 +175,10 @@ int64_t MonoNs() {
             }
             break;
           case kDeadline:
-            if (kill_at == INT64_MAX) deadline = m.value;  // not once fired
+            if (!clock.fired()) clock.deadline = m.value;
+            break;
+          case kFire:
+            if (!clock.fired()) fire(MonoNs());
             break;
           case kDisarm:
             _exit(0);
@@ -154,6 +202,7 @@ absl::StatusOr<std::unique_ptr<Fuse>> Fuse::Start(absl::Duration kill_after) {
         absl::StrCat("socketpair: ", std::strerror(errno)));
   }
   const int64_t kill_after_ns = absl::ToInt64Nanoseconds(kill_after);
+  const int64_t margin_ns = absl::ToInt64Nanoseconds(StopPlan::kMargin);
   const pid_t pid = fork();
   if (pid < 0) {
     const int err = errno;
@@ -164,7 +213,7 @@ absl::StatusOr<std::unique_ptr<Fuse>> Fuse::Start(absl::Duration kill_after) {
   }
   if (pid == 0) {
     close(fds[1]);
-    GuardMain(fds[0], kill_after_ns);
+    GuardMain(fds[0], kill_after_ns, margin_ns);
   }
   close(fds[0]);
   return std::unique_ptr<Fuse>(new Fuse(pid, fds[1]));
@@ -172,7 +221,7 @@ absl::StatusOr<std::unique_ptr<Fuse>> Fuse::Start(absl::Duration kill_after) {
 
 Fuse::~Fuse() {
   Disarm();
-  close(write_fd_);
+  close(fd_);
   int status;
   while (waitpid(guard_pid_, &status, 0) < 0 && errno == EINTR) {
   }
@@ -181,7 +230,7 @@ Fuse::~Fuse() {
 void Fuse::Send(int64_t type, int64_t value, int64_t deadline) const {
   const Message m{type, value, deadline};
   // EPIPE/ECONNREFUSED once the guard is gone: nothing to tell it then.
-  ssize_t ignored = send(write_fd_, &m, sizeof(m), MSG_NOSIGNAL);
+  ssize_t ignored = send(fd_, &m, sizeof(m), MSG_NOSIGNAL);
   (void)ignored;
 }
 
@@ -200,14 +249,18 @@ void Fuse::Release(const std::vector<pid_t>& pgids) const {
       batch[k] = Message{kRelease, pgids[i + k], 0};
     }
     // EPIPE/ECONNREFUSED once the guard is gone: nothing to tell it then.
-    ssize_t ignored =
-        send(write_fd_, batch, count * sizeof(Message), MSG_NOSIGNAL);
+    ssize_t ignored = send(fd_, batch, count * sizeof(Message), MSG_NOSIGNAL);
     (void)ignored;
   }
 }
 
 void Fuse::SetDeadline(MonoTime deadline) const {
   Send(kDeadline, deadline.nanos());
+}
+
+void Fuse::Fire() const {
+  fired_ = true;
+  Send(kFire, 0);
 }
 
 void Fuse::Disarm() const { Send(kDisarm, 0); }
@@ -217,6 +270,16 @@ bool Fuse::GuardAlive() const {
   int status;
   if (waitpid(guard_pid_, &status, WNOHANG) == guard_pid_) return false;
   return kill(guard_pid_, 0) == 0;
+}
+
+bool Fuse::Fired() const {
+  if (fired_) return true;
+  // The guard reports nothing but its firing; EOF means it is gone.
+  Message m;
+  const ssize_t got = recv(fd_, &m, sizeof(m), MSG_DONTWAIT);
+  if (got > 0 || got == 0) fired_ = true;
+  if (got < 0 && errno != EAGAIN && errno != EINTR) fired_ = true;
+  return fired_;
 }
 
 }  // namespace conch

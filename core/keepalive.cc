@@ -121,9 +121,10 @@ class KeepAlive::Stream
 
 std::unique_ptr<KeepAlive> KeepAlive::Start(Connection* conn,
                                             const LeaseGrant& grant,
-                                            Listener listener) {
+                                            Listener listener,
+                                            absl::Duration loss_lead) {
   std::unique_ptr<KeepAlive> ka(
-      new KeepAlive(conn, grant, std::move(listener)));
+      new KeepAlive(conn, grant, std::move(listener), loss_lead));
   ka->OpenStream();
   absl::MutexLock lock(&ka->mu_);
   ka->SetAlarmLocked(MonoNow() + ka->ttl_ / 3);
@@ -131,8 +132,11 @@ std::unique_ptr<KeepAlive> KeepAlive::Start(Connection* conn,
 }
 
 KeepAlive::KeepAlive(Connection* conn, const LeaseGrant& grant,
-                     Listener listener)
-    : conn_(conn), id_(grant.id), listener_(std::move(listener)) {
+                     Listener listener, absl::Duration loss_lead)
+    : conn_(conn),
+      id_(grant.id),
+      listener_(std::move(listener)),
+      loss_lead_(loss_lead) {
   absl::MutexLock lock(&mu_);
   deadline_ = grant.sent_at + grant.ttl;
   ttl_ = grant.ttl;
@@ -145,6 +149,7 @@ KeepAlive::~KeepAlive() {
     closing_ = true;
     to_release = streams_;
     current_ = nullptr;
+    retired_.clear();
     if (alarm_armed_) alarm_->Cancel();
   }
   // A stream's OnDone takes mu_, so release outside the lock; the copies
@@ -160,10 +165,17 @@ KeepAlive::~KeepAlive() {
 }
 
 void KeepAlive::LatchDeadlineLocked(MonoTime now) const {
-  if (lost_.ok() && now >= deadline_) {
-    lost_ = absl::DeadlineExceededError(
-        absl::StrCat("lease ", LeaseHex(id_),
-                     ": no keepalive answer before its local deadline"));
+  if (lost_.ok() && now >= deadline_ - loss_lead_) {
+    lost_ = absl::DeadlineExceededError(absl::StrCat(
+        "lease ", LeaseHex(id_), ": no keepalive answer in time (",
+        loss_lead_ == absl::ZeroDuration()
+            ? std::string("its local deadline passed")
+            : absl::StrCat("its local deadline was ",
+                           absl::FormatDuration(absl::Trunc(
+                               deadline_ - now, absl::Milliseconds(1))),
+                           " away, and the holder stops ",
+                           absl::FormatDuration(loss_lead_), " before it"),
+        ")"));
     changed_.SignalAll();
   }
 }
@@ -171,6 +183,11 @@ void KeepAlive::LatchDeadlineLocked(MonoTime now) const {
 MonoTime KeepAlive::deadline() const {
   absl::MutexLock lock(&mu_);
   return deadline_;
+}
+
+MonoTime KeepAlive::loss_at() const {
+  absl::MutexLock lock(&mu_);
+  return deadline_ - loss_lead_;
 }
 
 int64_t KeepAlive::answers() const {
@@ -191,7 +208,7 @@ absl::Status KeepAlive::WaitLost(MonoTime until) const {
     LatchDeadlineLocked(now);
     if (!lost_.ok()) return lost_;
     if (now >= until) return absl::OkStatus();
-    const MonoTime wake = std::min(until, deadline_);
+    const MonoTime wake = std::min(until, deadline_ - loss_lead_);
     changed_.WaitWithTimeout(&mu_, wake - now);
   }
 }
@@ -229,6 +246,7 @@ void KeepAlive::OnAlarm() {
   // The alarm also fires early (cancelled) when a stream ended, so that a
   // new one is opened at once; what to do is decided from the state alone.
   std::shared_ptr<Stream> stream;
+  std::vector<std::shared_ptr<Stream>> to_release;
   absl::Duration interval;
   const MonoTime now = MonoNow();
   {
@@ -241,20 +259,39 @@ void KeepAlive::OnAlarm() {
     }
     interval = ttl_ / 3;
     stream = current_;
+    // A replaced stream that has nothing left to answer is of no more use.
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      if ((*it)->OldestUnanswered() == MonoTime::Infinite()) {
+        to_release.push_back(*it);
+        it = retired_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
+  for (const auto& r : to_release) r->Release();
+  to_release.clear();
   MonoTime next = now + interval;
   if (stream == nullptr) {
     if (OpenStream() == nullptr) next = now;  // closing or lost
     next = std::min(next, now + absl::Milliseconds(250));
   } else if (now - stream->OldestUnanswered() >= interval) {
-    // The endpoint has sat on a keepalive for TTL/3: try the next one.
-    conn_->ReportUnavailable(stream->channel());
+    // The endpoint has sat on a keepalive for TTL/3: retire its connection
+    // (the next call dials afresh, or goes to the next endpoint) and send
+    // again on a new stream at once. The old stream stays open: its late
+    // answer still extends the deadline.
     {
       absl::MutexLock lock(&mu_);
       if (current_ == stream) current_ = nullptr;
+      retired_.push_back(stream);
+      while (retired_.size() > kMaxRetired) {
+        to_release.push_back(retired_.front());
+        retired_.pop_front();
+      }
     }
-    stream->Release();
-    next = now + absl::Milliseconds(50);
+    conn_->ReportUnavailable(stream->channel());
+    for (const auto& r : to_release) r->Release();
+    if (OpenStream() == nullptr) next = now + absl::Milliseconds(50);
   } else {
     stream->Send(now);
   }
@@ -298,17 +335,30 @@ void KeepAlive::OnAnswer(Stream* stream, MonoTime sent_at,
 }
 
 void KeepAlive::OnStreamDone(Stream* stream) {
-  absl::MutexLock lock(&mu_);
-  if (current_.get() == stream) {
-    conn_->ReportUnavailable(stream->channel());
-    current_ = nullptr;
-    // Wake the alarm now so that a new stream opens without waiting a tick.
-    if (alarm_armed_ && !closing_) alarm_->Cancel();
+  std::shared_ptr<grpc::Channel> broken;
+  {
+    absl::MutexLock lock(&mu_);
+    if (current_.get() == stream) {
+      broken = stream->channel();
+      current_ = nullptr;
+    }
   }
+  // Outside the lock, since retiring the channel runs other streams' hooks;
+  // before the new stream opens, so that it goes to a fresh connection.
+  // `this` is still alive: streams_ holds the stream, and the destructor
+  // waits for streams_ to empty.
+  if (broken != nullptr) conn_->ReportUnavailable(broken);
+  absl::MutexLock lock(&mu_);
+  // Wake the alarm now so that a new stream opens without waiting a tick.
+  if (broken != nullptr && alarm_armed_ && !closing_) alarm_->Cancel();
+  auto r = std::find_if(
+      retired_.begin(), retired_.end(),
+      [stream](const std::shared_ptr<Stream>& s) { return s.get() == stream; });
+  if (r != retired_.end()) retired_.erase(r);
   auto it = std::find_if(
       streams_.begin(), streams_.end(),
       [stream](const std::shared_ptr<Stream>& s) { return s.get() == stream; });
-  if (it != streams_.end()) streams_.erase(it);
+  if (it != streams_.end()) streams_.erase(it);  // may destroy *stream
   changed_.SignalAll();
 }
 

@@ -9,13 +9,18 @@
 //
 // The lease is *lost*, for good, when
 //   - an answer carries TTL ≤ 0 (revoked or expired on the server): NotFound;
-//   - the local deadline passes with no newer answer (etcd down or frozen,
-//     partition, this process paused): DeadlineExceeded. Noticing this
-//     needs no RPC: status() and WaitLost() compare the deadline with the
-//     monotonic clock, so a waiter wakes at the deadline itself.
-// A keepalive that stays unanswered for TTL/3 makes the stream move to the
-// next endpoint; a broken stream is re-opened at once, then every 250 ms
-// while etcd stays unreachable.
+//   - the local deadline minus `loss_lead` passes with no newer answer
+//     (etcd down or frozen, partition, this process paused):
+//     DeadlineExceeded. `loss_lead` is how long before the deadline the
+//     holder must start stopping its child (StopPlan::lead(); zero by
+//     default). Noticing this needs no RPC: status() and WaitLost() compare
+//     with the monotonic clock, so a waiter wakes at that instant itself.
+// A keepalive that stays unanswered for TTL/3 retires its connection (see
+// Connection: a fresh TCP connection, or the next endpoint) and a new
+// stream sends one at once; the old stream stays open for a while, so that
+// its late answer still extends the deadline (a slow round trip is not a
+// loss). A broken stream is re-opened at once, then every 250 ms while etcd
+// stays unreachable.
 //
 // Ownership: borrows the Connection (must outlive it). Destroying a
 // KeepAlive stops the stream; it does not revoke the lease (Leases::Revoke
@@ -28,6 +33,7 @@
 #ifndef CONCH_CORE_KEEPALIVE_H_
 #define CONCH_CORE_KEEPALIVE_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -57,9 +63,9 @@ class KeepAlive {
   using Listener =
       std::function<void(MonoTime deadline, const absl::Status& status)>;
 
-  static std::unique_ptr<KeepAlive> Start(Connection* conn,
-                                          const LeaseGrant& grant,
-                                          Listener listener = nullptr);
+  static std::unique_ptr<KeepAlive> Start(
+      Connection* conn, const LeaseGrant& grant, Listener listener = nullptr,
+      absl::Duration loss_lead = absl::ZeroDuration());
 
   KeepAlive(const KeepAlive&) = delete;
   KeepAlive& operator=(const KeepAlive&) = delete;
@@ -69,6 +75,9 @@ class KeepAlive {
 
   // The current local deadline (see above).
   MonoTime deadline() const ABSL_LOCKS_EXCLUDED(mu_);
+  // When the lease counts as lost unless an answer comes first:
+  // deadline() - loss_lead.
+  MonoTime loss_at() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // OK while the lease is provably alive; the loss reason once lost (and
   // forever after).
@@ -84,7 +93,8 @@ class KeepAlive {
  private:
   class Stream;
 
-  KeepAlive(Connection* conn, const LeaseGrant& grant, Listener listener);
+  KeepAlive(Connection* conn, const LeaseGrant& grant, Listener listener,
+            absl::Duration loss_lead);
 
   // Sets lost_ when the deadline has passed.
   void LatchDeadlineLocked(MonoTime now) const
@@ -101,6 +111,7 @@ class KeepAlive {
   Connection* const conn_;  // not owned
   const LeaseId id_;
   const Listener listener_;
+  const absl::Duration loss_lead_;
 
   mutable absl::Mutex mu_;
   mutable absl::CondVar changed_;
@@ -120,6 +131,10 @@ class KeepAlive {
   // stream is dropped from `streams_` in its OnDone, never before.
   std::vector<std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Stream> current_ ABSL_GUARDED_BY(mu_);
+  // Streams replaced after a stall, oldest first, kept open for their late
+  // answers until they have none pending (at most kMaxRetired).
+  std::deque<std::shared_ptr<Stream>> retired_ ABSL_GUARDED_BY(mu_);
+  static constexpr size_t kMaxRetired = 2;
 };
 
 }  // namespace conch::etcd

@@ -25,7 +25,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Connection* conn,
       [self, user](MonoTime deadline, const absl::Status& status) {
         if (user) user(deadline, status);
         self->Ping();
-      });
+      },
+      options.loss_lead);
   return session;
 }
 
@@ -122,7 +123,7 @@ absl::Status Session::WaitLost(MonoTime until) {
     if (!lost.ok()) return lost;
     const MonoTime now = MonoNow();
     if (now >= until) return absl::OkStatus();
-    const MonoTime wake = std::min(until, keepalive_->deadline());
+    const MonoTime wake = std::min(until, keepalive_->loss_at());
     absl::MutexLock lock(&mu_);
     if (!pinged_ && lost_.ok()) {
       pinged_cv_.WaitWithTimeout(&mu_,

@@ -5,7 +5,8 @@
 // The session is *lost*, for good, as soon as any of these is observable:
 //   - a keepalive answer says the lease is gone (revoked or expired);
 //   - the local deadline (send time of the last answered keepalive + TTL,
-//     CLOCK_MONOTONIC) passes with no newer answer;
+//     CLOCK_MONOTONIC) comes within `loss_lead` with no newer answer (the
+//     holder's child must be stopped before the deadline: StopPlan);
 //   - a guarded key (a holder key attached to the lease) is deleted.
 // WaitLost() returns within milliseconds of the cause: the guarded key's
 // deletion arrives by watch, a keepalive answer wakes the waiter, and the
@@ -48,6 +49,9 @@ namespace conch::etcd {
 
 struct SessionOptions {
   absl::Duration ttl = absl::Seconds(10);
+  // The session counts as lost this long before its local deadline
+  // (StopPlan::lead() of the holder's --kill-after).
+  absl::Duration loss_lead = absl::ZeroDuration();
   // Told about every extension of the local deadline (for the fuse) and
   // about loss reported by etcd; see KeepAlive::Listener.
   KeepAlive::Listener on_deadline;
@@ -71,6 +75,8 @@ class Session {
   LeaseId lease() const { return lease_; }
   absl::Duration ttl() const { return ttl_; }
   MonoTime deadline() const { return keepalive_->deadline(); }
+  // When the session counts as lost unless a keepalive answer comes first.
+  MonoTime loss_at() const { return keepalive_->loss_at(); }
 
   // From now on, the deletion of `key` (attached to this lease and created
   // at `create_revision`) means the session is lost. The watch starts right

@@ -41,12 +41,20 @@ SupervisorResult Supervise(Child& child, etcd::Session& session,
                            SignalSet& signals, const Notifier& wake,
                            const SupervisorOptions& options) {
   SupervisorResult result;
-  bool stopping = false;  // SIGTERM sent to the group
+  const Fuse* const fuse = options.fuse;
+  bool stopping = false;  // the group was told to stop
   MonoTime kill_at = MonoTime::Infinite();
   while (true) {
     ReapAll(child);
     if (result.loss.ok()) {
       absl::Status status = session.status();
+      if (status.ok() && fuse != nullptr && fuse->Fired()) {
+        // The guard saw the SIGTERM instant before a keepalive answer it
+        // had not been told of yet: the child is being stopped, so the
+        // lease is as good as lost.
+        status = absl::DeadlineExceededError(
+            "the fuse stopped the child: no keepalive answer in time");
+      }
       if (!status.ok()) {
         result.loss = status;
         Log(LogLevel::kWarn,
@@ -66,9 +74,18 @@ SupervisorResult Supervise(Child& child, etcd::Session& session,
       }
     }
     if ((lost || child.exited()) && !stopping) {
-      child.SignalGroup(SIGTERM);
       stopping = true;
-      kill_at = now + options.kill_after;
+      if (lost && fuse != nullptr && fuse->GuardAlive()) {
+        // One SIGTERM per loss: the fuse sends it (at once, or it already
+        // did), and SIGKILL before the deadline. The loop sends SIGKILL
+        // only if the group outlives that.
+        fuse->Fire();
+        kill_at = now + options.kill_after + absl::Milliseconds(100);
+      } else {
+        child.SignalGroup(SIGTERM);
+        child.SignalGroup(SIGCONT);  // a stopped group cannot act on it
+        kill_at = now + options.kill_after;
+      }
     }
     if (stopping && now >= kill_at) {
       child.SignalGroup(SIGKILL);
@@ -76,9 +93,12 @@ SupervisorResult Supervise(Child& child, etcd::Session& session,
     }
 
     MonoTime wake_at = kill_at;
-    if (!lost) wake_at = std::min(wake_at, session.deadline());
-    struct pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {wake.fd(), POLLIN, 0}};
-    poll(fds, 2, PollTimeoutMs(wake_at));
+    if (!lost) wake_at = std::min(wake_at, session.loss_at());
+    struct pollfd fds[3] = {
+        {signals.fd(), POLLIN, 0}, {wake.fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+    // The guard's report, until the loss is known (its EOF stays readable).
+    if (fuse != nullptr && !lost) fds[2].fd = fuse->report_fd();
+    poll(fds, 3, PollTimeoutMs(wake_at));
     wake.Drain();
     for (int sig : signals.ReadPending()) {
       if (!SignalSet::IsForwarded(sig)) continue;

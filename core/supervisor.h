@@ -6,9 +6,14 @@
 //     forwarded to the child's process group;
 //   - children are reaped (the wrapper is a child subreaper, so orphaned
 //     grandchildren are reaped too);
-//   - the session is re-checked on every wake-up and at its local deadline.
-//     On loss: SIGTERM to the group, SIGKILL after `kill_after`, wait for
-//     the child, result kLeaseLost (exit 70);
+//   - the session is re-checked on every wake-up and at the instant it
+//     would count as lost (Session::loss_at: StopPlan's SIGTERM instant).
+//     On loss, the fuse is fired: it sends the group SIGTERM (and SIGCONT),
+//     then SIGKILL before the lease's deadline (StopPlan); the supervisor
+//     signals the group itself only when there is no live fuse, and sends
+//     SIGKILL as a backstop if the group outlives the grace. A fuse that
+//     reports having fired (its view of the deadline came first) is a loss
+//     too. Then it waits for the group, result kLeaseLost (exit 70);
 //   - when the child exits on its own: any process left in its group gets
 //     SIGTERM (SIGKILL after `kill_after`) — the whole group is the holder
 //     and must be gone before the lease is released — and the result is
@@ -19,7 +24,8 @@
 //
 // Example:
 //   SupervisorResult r = Supervise(*child, *session, *signals, wake,
-//                                  {.kill_after = absl::Seconds(5)});
+//                                  {.kill_after = absl::Seconds(2),
+//                                   .fuse = fuse});
 //   session->Close(absl::Now() + absl::Seconds(2));
 //   return r.exit_code;
 #ifndef CONCH_CORE_SUPERVISOR_H_
@@ -28,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/child.h"
+#include "core/fuse.h"
 #include "core/notifier.h"
 #include "core/session.h"
 #include "core/signals.h"
@@ -36,6 +43,8 @@ namespace conch {
 
 struct SupervisorOptions {
   absl::Duration kill_after = absl::Seconds(5);
+  // The fuse armed with the child's group (not owned; may be null).
+  const Fuse* fuse = nullptr;
 };
 
 struct SupervisorResult {

@@ -42,25 +42,33 @@ class WatchStream::Call
     : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest,
                                      etcdserverpb::WatchResponse> {
  public:
-  Call(WatchStream* owner, std::shared_ptr<grpc::Channel> channel)
-      : owner_(owner),
-        channel_(std::move(channel)),
-        stub_(etcdserverpb::Watch::NewStub(channel_)) {
-    owner_->conn_->PrepareContext(&context_, absl::InfiniteFuture());
-  }
+  explicit Call(WatchStream* owner) : owner_(owner) {}
 
-  void Begin() {
+  // Starts the call on `channel`, unless it was released first (its
+  // channel retired meanwhile): then it returns false, gRPC never hears of
+  // it and OnDone will not come. `hook` is the channel's retire hook.
+  bool Begin(std::shared_ptr<grpc::Channel> channel, int64_t hook) {
+    absl::MutexLock lock(&mu_);
+    channel_ = std::move(channel);
+    hook_ = hook;
+    if (released_) return false;
+    started_ = true;
+    stub_ = etcdserverpb::Watch::NewStub(channel_);
+    owner_->conn_->PrepareContext(&context_, absl::InfiniteFuture());
     stub_->async()->Watch(&context_, this);
     AddHold();
     StartRead(&response_);
     StartCall();
+    return true;
   }
 
+  // Set in Begin, constant after it.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  int64_t hook() const { return hook_; }
 
   void Enqueue(etcdserverpb::WatchRequest request) {
     absl::MutexLock lock(&mu_);
-    if (released_) return;
+    if (released_ || !started_) return;
     pending_.push_back(std::move(request));
     if (!writing_) {
       writing_ = true;
@@ -72,6 +80,7 @@ class WatchStream::Call
     absl::MutexLock lock(&mu_);
     if (released_) return;
     released_ = true;
+    if (!started_) return;  // Begin() will see released_ and not start
     context_.TryCancel();
     RemoveHold();
   }
@@ -101,13 +110,15 @@ class WatchStream::Call
 
  private:
   WatchStream* const owner_;
-  const std::shared_ptr<grpc::Channel> channel_;
-  const std::unique_ptr<etcdserverpb::Watch::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
+  int64_t hook_ = 0;
+  std::unique_ptr<etcdserverpb::Watch::Stub> stub_;
   grpc::ClientContext context_;
   etcdserverpb::WatchResponse response_;
 
   absl::Mutex mu_;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<etcdserverpb::WatchRequest> pending_ ABSL_GUARDED_BY(mu_);
 };
@@ -169,9 +180,25 @@ WatchStream::~WatchStream() {
 }
 
 void WatchStream::OpenCallLocked() {
-  current_ = std::make_shared<Call>(this, conn_->channel());
+  auto call = std::make_shared<Call>(this);
+  // A retired channel (its connection stopped answering) ends the call, so
+  // that the watchers resume on a fresh connection.
+  std::weak_ptr<Call> weak = call;
+  int64_t hook = 0;
+  std::shared_ptr<grpc::Channel> channel = conn_->StreamChannel(
+      [weak] {
+        if (std::shared_ptr<Call> c = weak.lock()) c->Release();
+      },
+      &hook);
+  if (!call->Begin(std::move(channel), hook)) {
+    // Retired before it started: try again shortly.
+    conn_->ForgetRetire(hook);
+    current_ = nullptr;
+    ScheduleReopenLocked();
+    return;
+  }
+  current_ = call;
   calls_.push_back(current_);
-  current_->Begin();
   unanswered_creates_.clear();
   for (auto& [id, state] : watchers_) {
     state->created = false;
@@ -400,10 +427,19 @@ void WatchStream::OnResponse(Call* call,
 }
 
 void WatchStream::OnCallDone(Call* call) {
+  conn_->ForgetRetire(call->hook());
+  bool was_current;
+  {
+    absl::MutexLock lock(&mu_);
+    was_current = current_.get() == call;
+  }
+  // Outside the lock, since retiring the channel runs other streams' hooks.
+  // `this` is still alive: calls_ holds the call, and the destructor waits
+  // for calls_ to empty.
+  if (was_current) conn_->ReportUnavailable(call->channel());
   absl::MutexLock lock(&mu_);
   if (current_.get() == call) {
     current_ = nullptr;
-    conn_->ReportUnavailable(call->channel());
     for (auto& [id, state] : watchers_) state->created = false;
     // The server forgot every watcher of the broken stream.
     for (auto& [id, state] : cancelling_) state->cancel_confirmed = true;

@@ -4,9 +4,12 @@
 // Policy:
 //   - the context gets the caller's deadline, `hasleader=true` and the token;
 //   - "invalid auth token" → re-authenticate once, then retry;
-//   - Unavailable → the connection moves to the next endpoint; idempotent
+//   - Unavailable → the connection retires the channel (a fresh TCP
+//     connection next time) and moves to the next endpoint; idempotent
 //     calls (reads) are retried there until the deadline, mutations are not
-//     (a write that timed out may have been applied: the caller decides).
+//     (a write that timed out may have been applied: the caller decides);
+//   - DeadlineExceeded → the channel is retired too (a connection that
+//     stopped answering is not used again), and the error returned.
 //
 // Thread-safe (Connection is).
 #ifndef CONCH_CORE_INTERNAL_GRPC_CALL_H_
@@ -52,6 +55,7 @@ absl::Status CallUnary(Connection& conn, absl::Time deadline,
       if (!reauth.ok()) return reauth;
       continue;
     }
+    if (absl::IsDeadlineExceeded(status)) conn.ReportUnavailable(channel);
     if (absl::IsUnavailable(status)) {
       conn.ReportUnavailable(channel);
       if (idempotency == Idempotency::kIdempotent &&
