@@ -1,8 +1,10 @@
 #include "conch/test_util.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -160,10 +162,17 @@ std::optional<int64_t> FirstLease(const std::string& json) {
 
 bool ProcessAlive(pid_t pid) {
   if (kill(pid, 0) != 0) return false;
-  // A zombie (exited, not yet reaped by its parent) is not running.
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string content((std::istreambuf_iterator<char>(stat)),
-                      std::istreambuf_iterator<char>());
+  // A zombie (exited, not yet reaped by its parent) is not running. Plain
+  // read(2): a process reaped while its stat file is open makes the read
+  // fail with ESRCH, which std::ifstream turns into an exception.
+  const int fd =
+      open(absl::StrCat("/proc/", pid, "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];
+  const ssize_t n = read(fd, buf, sizeof(buf));
+  close(fd);
+  if (n <= 0) return false;
+  const std::string content(buf, static_cast<size_t>(n));
   const size_t close = content.rfind(')');
   if (close == std::string::npos || close + 2 >= content.size()) return false;
   return content[close + 2] != 'Z';

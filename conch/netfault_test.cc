@@ -1,0 +1,407 @@
+// Network faults between a wrapper and etcd, injected for real: the
+// wrapper under test talks to etcd through a TcpProxy (testing/tcp_proxy.h)
+// that can blackhole, reset, delay, or kill the existing connections while
+// passing new ones; its successor talks to etcd directly. Each test checks
+// a promise of docs/guarantees.md from the outside:
+//   - the successor's child starts only after the old holder's whole group
+//     is gone (zero overlap), for a cooperative child and for one that
+//     ignores SIGTERM, in elect and in sema;
+//   - the child gets one SIGTERM per loss, and the wrapper exits 70 within
+//     1 s of its group being gone;
+//   - a fault shorter than the loss threshold leaves the child alone, and
+//     so does a round trip of 0.8 x TTL/3;
+//   - after the network heals (even when the old TCP connections stay
+//     dead), a --restart wrapper takes the office back and its new child
+//     keeps running.
+// Times are CLOCK_REALTIME ns (as the children's `date +%s%N` writes them).
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "conch/test_util.h"
+#include "gtest/gtest.h"
+#include "testing/etcd_env.h"
+#include "testing/files.h"
+#include "testing/poll.h"
+#include "testing/tcp_proxy.h"
+
+namespace conch {
+namespace {
+
+using Mode = test::TcpProxy::Mode;
+
+absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
+int64_t ParseNs(const std::optional<std::string>& text) {
+  int64_t v = 0;
+  if (!text.has_value() ||
+      !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &v)) {
+    ADD_FAILURE() << "not a number: " << text.value_or("(missing)");
+  }
+  return v;
+}
+
+// TTL 3 s with --kill-after 1 s: keepalives every 1 s; the child gets
+// SIGTERM 1.1 s before the local deadline and SIGKILL 100 ms before it.
+const std::vector<std::string> kLeaseFlags = {"--ttl", "3s", "--kill-after",
+                                              "1s"};
+
+// Notes when a process stops existing (a zombie counts as gone), polling
+// every millisecond on a thread of its own.
+class GoneWatch {
+ public:
+  explicit GoneWatch(pid_t pid)
+      : thread_([this, pid] {
+          while (!stop_ && ProcessAlive(pid))
+            absl::SleepFor(absl::Milliseconds(1));
+          if (!stop_) gone_ns_ = NowNs();
+        }) {}
+  ~GoneWatch() {
+    stop_ = true;
+    thread_.join();
+  }
+  // CLOCK_REALTIME ns when it was seen gone; 0 while it lives.
+  int64_t gone_ns() const { return gone_ns_; }
+  bool WaitGone(absl::Time deadline) const {
+    return test::PollUntil([&] { return gone_ns_ != 0; }, deadline).ok();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> gone_ns_{0};
+  std::thread thread_;
+};
+
+enum class Recipe { kElect, kSema };
+enum class ChildKind { kCooperative, kStubborn };
+
+struct Fault {
+  Mode mode;
+  absl::Duration delay;  // kDelay only
+  const char* name;
+};
+
+class NetFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    prefix_ = test::UniquePrefix();
+    absl::StatusOr<std::unique_ptr<test::TcpProxy>> proxy =
+        test::TcpProxy::Start(etcd().client_port());
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    proxy_ = *std::move(proxy);
+  }
+
+  test::EtcdServer& etcd() { return test::SharedEtcd(); }
+
+  // `conch elect NAME` or `conch sema NAME --max 1`, with `flags`, through
+  // the proxy (`proxied`) or straight to etcd.
+  std::unique_ptr<ConchProcess> Wrapper(Recipe recipe, bool proxied,
+                                        std::vector<std::string> flags,
+                                        std::vector<std::string> command) {
+    std::vector<std::string> args;
+    if (recipe == Recipe::kElect) {
+      args = {"elect", "x"};
+    } else {
+      args = {"sema", "x", "--max", "1"};
+    }
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back("--");
+    args.insert(args.end(), command.begin(), command.end());
+    return ConchProcess::Start(
+        args, prefix_, proxied ? proxy_->endpoint() : etcd().endpoint());
+  }
+
+  // A child that writes "<id>.pid" and "<id>.start" and runs until killed.
+  // Cooperative: on SIGTERM it writes "<id>.term" and exits. Stubborn: it
+  // appends a line to "<id>.terms" for every SIGTERM and keeps running.
+  std::vector<std::string> Child(const std::string& id, ChildKind kind) {
+    const std::string trap =
+        kind == ChildKind::kCooperative
+            ? absl::StrCat("trap 'date +%s%N > ", d_.Path(id + ".term"),
+                           "; exit 0' TERM; ")
+            : absl::StrCat("trap 'echo t >> ", d_.Path(id + ".terms"),
+                           "' TERM; ");
+    return {"sh", "-c",
+            absl::StrCat(trap, "echo $$ > ", d_.Path(id + ".pid"),
+                         "; date +%s%N > ", d_.Path(id + ".start"),
+                         "; while :; do sleep 0.01; done")};
+  }
+
+  // The holder keys of office/semaphore x (one per candidate or waiter).
+  size_t Candidates(Recipe recipe) {
+    return KeysUnder(etcd(), absl::StrCat(prefix_, recipe == Recipe::kElect
+                                                       ? "elect/x/"
+                                                       : "sema/x/1/q/"))
+        .size();
+  }
+  void WaitForCandidates(Recipe recipe, size_t n) {
+    ASSERT_TRUE(test::PollUntil([&] { return Candidates(recipe) == n; },
+                                In(absl::Seconds(20)))
+                    .ok())
+        << Candidates(recipe) << " candidates, want " << n;
+  }
+
+  pid_t ChildPid(const std::string& id) {
+    return static_cast<pid_t>(
+        ParseNs(d_.WaitFor(id + ".pid", In(absl::Seconds(20)))));
+  }
+
+  // The whole drill: `a` holds through the proxy, `b` waits directly;
+  // the fault cuts `a` off. Checks zero overlap, one SIGTERM, exit 70
+  // within 1 s of the group being gone.
+  void LossDrill(Recipe recipe, ChildKind kind, const Fault& fault) {
+    SCOPED_TRACE(fault.name);
+    std::unique_ptr<ConchProcess> a =
+        Wrapper(recipe, /*proxied=*/true, kLeaseFlags, Child("a", kind));
+    const pid_t a_child = ChildPid("a");
+    ASSERT_GT(a_child, 0);
+    GoneWatch a_gone(a_child);
+    std::unique_ptr<ConchProcess> b =
+        Wrapper(recipe, /*proxied=*/false, kLeaseFlags,
+                {"sh", "-c",
+                 absl::StrCat("date +%s%N > ", d_.Path("b.start"),
+                              "; exec sleep 300")});
+    WaitForCandidates(recipe, 2);
+
+    proxy_->SetMode(fault.mode, fault.delay);
+    // The threshold is at most TTL - kill-after - 100 ms = 1.9 s after the
+    // last answered keepalive was sent; the SIGKILL 1 s later.
+    ASSERT_TRUE(a_gone.WaitGone(In(absl::Seconds(10))))
+        << "the old holder's child outlived the loss";
+    const int64_t gone = a_gone.gone_ns();
+    // The wrapper exits 70 within 1 s of its group being gone.
+    ASSERT_TRUE(
+        test::PollUntil([&] { return !a->Running(); }, In(absl::Seconds(5)))
+            .ok());
+    const int64_t exited = NowNs();
+    EXPECT_EQ(a->ExitCode(In(absl::Seconds(1))), 70) << a->Stderr();
+    EXPECT_LE(absl::Nanoseconds(exited - gone), absl::Seconds(1))
+        << a->Stderr();
+    // The successor starts only after the whole old group is gone.
+    ASSERT_TRUE(d_.WaitFor("b.start", In(absl::Seconds(10)))) << b->Stderr();
+    const int64_t b_start = ParseNs(d_.Read("b.start"));
+    EXPECT_GT(b_start, gone)
+        << "overlap of " << absl::Nanoseconds(gone - b_start);
+    if (kind == ChildKind::kStubborn) {
+      // One SIGTERM per loss, then SIGKILL.
+      EXPECT_EQ(d_.Read("a.terms").value_or(""), "t\n");
+    } else {
+      EXPECT_TRUE(d_.Exists("a.term"));
+    }
+    proxy_->SetMode(Mode::kPass);
+    ASSERT_TRUE(b->Signal(SIGTERM).ok());
+    EXPECT_EQ(b->ExitCode(In(absl::Seconds(10))), 143);
+  }
+
+  std::string prefix_;
+  Scratch d_;
+  std::unique_ptr<test::TcpProxy> proxy_;
+};
+
+const Fault kBlackhole{Mode::kBlackhole, absl::ZeroDuration(), "blackhole"};
+const Fault kReset{Mode::kReset, absl::ZeroDuration(), "reset"};
+const Fault kLongDelay{Mode::kDelay, absl::Seconds(4), "delay 4s each way"};
+
+TEST_F(NetFaultTest, ElectBlackholeCooperative) {
+  LossDrill(Recipe::kElect, ChildKind::kCooperative, kBlackhole);
+}
+TEST_F(NetFaultTest, ElectBlackholeStubborn) {
+  LossDrill(Recipe::kElect, ChildKind::kStubborn, kBlackhole);
+}
+TEST_F(NetFaultTest, ElectResetCooperative) {
+  LossDrill(Recipe::kElect, ChildKind::kCooperative, kReset);
+}
+TEST_F(NetFaultTest, ElectResetStubborn) {
+  LossDrill(Recipe::kElect, ChildKind::kStubborn, kReset);
+}
+TEST_F(NetFaultTest, ElectLongDelayStubborn) {
+  LossDrill(Recipe::kElect, ChildKind::kStubborn, kLongDelay);
+}
+TEST_F(NetFaultTest, SemaBlackholeCooperative) {
+  LossDrill(Recipe::kSema, ChildKind::kCooperative, kBlackhole);
+}
+TEST_F(NetFaultTest, SemaBlackholeStubborn) {
+  LossDrill(Recipe::kSema, ChildKind::kStubborn, kBlackhole);
+}
+TEST_F(NetFaultTest, SemaResetStubborn) {
+  LossDrill(Recipe::kSema, ChildKind::kStubborn, kReset);
+}
+
+// A blackhole shorter than the loss threshold (at least TTL - kill-after -
+// 100 ms - TTL/3 = 0.9 s here) leaves the child undisturbed.
+TEST_F(NetFaultTest, ShortBlackholeLeavesTheChildAlone) {
+  for (Recipe recipe : {Recipe::kElect, Recipe::kSema}) {
+    const std::string id = recipe == Recipe::kElect ? "e" : "s";
+    std::unique_ptr<ConchProcess> a = Wrapper(
+        recipe, /*proxied=*/true, kLeaseFlags, Child(id, ChildKind::kStubborn));
+    const pid_t child = ChildPid(id);
+    ASSERT_GT(child, 0);
+    proxy_->SetMode(Mode::kBlackhole);
+    // A fault of fixed length, not a wait for a condition.
+    absl::SleepFor(absl::Milliseconds(600));
+    proxy_->SetMode(Mode::kPass);
+    // Three keepalive rounds later the child still runs, untouched (an
+    // observation window: nothing may happen in it).
+    absl::SleepFor(absl::Seconds(3));
+    EXPECT_TRUE(ProcessAlive(child));
+    EXPECT_FALSE(d_.Exists(id + ".terms"));
+    EXPECT_TRUE(a->Running()) << a->Stderr();
+    ASSERT_TRUE(a->Signal(SIGKILL).ok());
+    a->ExitCode(In(absl::Seconds(5)));
+    // The fuse kills the group when its wrapper dies; the lease expires.
+    ASSERT_TRUE(test::PollUntil([&] { return !ProcessAlive(child); },
+                                In(absl::Seconds(5)))
+                    .ok());
+    ASSERT_TRUE(test::PollUntil([&] { return Candidates(recipe) == 0; },
+                                In(absl::Seconds(10)))
+                    .ok());
+  }
+}
+
+// A round trip of 0.8 x TTL/3 (400 ms each way, TTL 3 s) for 30 s: every
+// keepalive is answered late but in time, so there is no loss.
+TEST_F(NetFaultTest, SlowRoundTripIsNoLoss) {
+  std::unique_ptr<ConchProcess> a =
+      Wrapper(Recipe::kElect, /*proxied=*/true, kLeaseFlags,
+              Child("a", ChildKind::kCooperative));
+  const pid_t child = ChildPid("a");
+  ASSERT_GT(child, 0);
+  proxy_->SetMode(Mode::kDelay, absl::Milliseconds(400));
+  const absl::Time until = In(absl::Seconds(30));
+  while (absl::Now() < until) {
+    ASSERT_TRUE(ProcessAlive(child)) << a->Stderr();
+    ASSERT_FALSE(d_.Exists("a.term")) << a->Stderr();
+    absl::SleepFor(absl::Milliseconds(100));  // sampling, not syncing
+  }
+  proxy_->SetMode(Mode::kPass);
+  EXPECT_TRUE(a->Running()) << a->Stderr();
+  // The child leaves on the forwarded SIGTERM with 0.
+  ASSERT_TRUE(a->Signal(SIGTERM).ok());
+  EXPECT_EQ(a->ExitCode(In(absl::Seconds(10))), 0) << a->Stderr();
+}
+
+// After a loss, the network heals; with pass-new the connections the
+// wrapper had stay dead for good (a NAT that lost its flow state) and only
+// new ones work. The --restart wrapper must take the office back within
+// TTL + 2 s after the successor leaves, and its new child keeps running.
+class NetFaultHealTest : public NetFaultTest {
+ public:
+  void Drill(Recipe recipe, Mode heal) {
+    std::vector<std::string> flags = kLeaseFlags;
+    flags.push_back("--restart");
+    std::unique_ptr<ConchProcess> a =
+        Wrapper(recipe, /*proxied=*/true, flags,
+                {"sh", "-c",
+                 absl::StrCat("date +%s%N >> ", d_.Path("a.starts"),
+                              "; trap 'date +%s%N >> ", d_.Path("a.terms"),
+                              "; exit 0' TERM; while :; do sleep 0.01; done")});
+    ASSERT_TRUE(d_.WaitFor("a.starts", In(absl::Seconds(20))));
+    std::unique_ptr<ConchProcess> b =
+        Wrapper(recipe, /*proxied=*/false, kLeaseFlags,
+                {"sh", "-c",
+                 absl::StrCat("date +%s%N > ", d_.Path("b.start"),
+                              "; while [ ! -e ", d_.Path("b.release"),
+                              " ]; do sleep 0.01; done; date +%s%N > ",
+                              d_.Path("b.end"))});
+    WaitForCandidates(recipe, 2);
+    proxy_->SetMode(Mode::kBlackhole);
+    ASSERT_TRUE(d_.WaitFor("b.start", In(absl::Seconds(15)))) << a->Stderr();
+    // a keeps trying through the blackhole for a while, then it heals.
+    absl::SleepFor(absl::Seconds(2));  // the length of the fault
+    proxy_->SetMode(heal);
+    // a queues up again behind b (a fresh connection is needed).
+    WaitForCandidates(recipe, 2);
+    ASSERT_TRUE(test::WriteFile(d_.Path("b.release"), "").ok());
+    ASSERT_EQ(b->ExitCode(In(absl::Seconds(10))), 0) << b->Stderr();
+    const int64_t b_end = ParseNs(d_.WaitFor("b.end", In(absl::Seconds(5))));
+    // a's second child.
+    ASSERT_TRUE(test::PollUntil(
+                    [&] {
+                      std::vector<std::string> lines =
+                          absl::StrSplit(d_.Read("a.starts").value_or(""), '\n',
+                                         absl::SkipEmpty());
+                      return lines.size() >= 2;
+                    },
+                    In(absl::Seconds(3 + 2)))
+                    .ok())
+        << "the office was not taken back within TTL + 2 s\n"
+        << a->Stderr();
+    std::vector<std::string> starts = absl::StrSplit(
+        d_.Read("a.starts").value_or(""), '\n', absl::SkipEmpty());
+    int64_t second = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(starts.back(), &second));
+    EXPECT_GT(second, b_end);
+    // The new child keeps running: one SIGTERM so far (the loss), none
+    // for the new child, for three keepalive rounds.
+    absl::SleepFor(absl::Seconds(3));
+    std::vector<std::string> terms = absl::StrSplit(
+        d_.Read("a.terms").value_or(""), '\n', absl::SkipEmpty());
+    EXPECT_EQ(terms.size(), 1u) << a->Stderr();
+    EXPECT_TRUE(a->Running()) << a->Stderr();
+    ASSERT_TRUE(a->Signal(SIGTERM).ok());
+    EXPECT_EQ(a->ExitCode(In(absl::Seconds(10))), 0) << a->Stderr();
+  }
+};
+
+TEST_F(NetFaultHealTest, ElectTakesTheOfficeBackAfterPass) {
+  Drill(Recipe::kElect, Mode::kPass);
+}
+TEST_F(NetFaultHealTest, ElectTakesTheOfficeBackAfterPassNew) {
+  Drill(Recipe::kElect, Mode::kPassNew);
+}
+TEST_F(NetFaultHealTest, SemaTakesTheSlotBackAfterPassNew) {
+  Drill(Recipe::kSema, Mode::kPassNew);
+}
+
+// The restarted child is not killed at once: a --restart wrapper frozen
+// past its deadline loses the office, its fuse fires, and on SIGCONT it
+// campaigns again; the child it starts then keeps running.
+TEST_F(NetFaultTest, FrozenRestartWrapperRunsItsNextChildUndisturbed) {
+  std::vector<std::string> flags = kLeaseFlags;
+  flags.push_back("--restart");
+  std::unique_ptr<ConchProcess> a =
+      Wrapper(Recipe::kElect, /*proxied=*/false, flags,
+              {"sh", "-c",
+               absl::StrCat("date +%s%N >> ", d_.Path("a.starts"),
+                            "; trap 'date +%s%N >> ", d_.Path("a.terms"),
+                            "; exit 0' TERM; while :; do sleep 0.01; done")});
+  ASSERT_TRUE(d_.WaitFor("a.starts", In(absl::Seconds(20))));
+  ASSERT_TRUE(a->Signal(SIGSTOP).ok());
+  // The fuse stops the child before the deadline.
+  ASSERT_TRUE(d_.WaitFor("a.terms", In(absl::Seconds(10))));
+  // Past the server's expiry too, so that the office is vacant.
+  ASSERT_TRUE(test::PollUntil([&] { return Candidates(Recipe::kElect) == 0; },
+                              In(absl::Seconds(10)))
+                  .ok());
+  ASSERT_TRUE(a->Signal(SIGCONT).ok());
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    std::vector<std::string> lines =
+                        absl::StrSplit(d_.Read("a.starts").value_or(""), '\n',
+                                       absl::SkipEmpty());
+                    return lines.size() >= 2;
+                  },
+                  In(absl::Seconds(10)))
+                  .ok())
+      << a->Stderr();
+  absl::SleepFor(absl::Seconds(3));  // three keepalive rounds
+  std::vector<std::string> terms =
+      absl::StrSplit(d_.Read("a.terms").value_or(""), '\n', absl::SkipEmpty());
+  EXPECT_EQ(terms.size(), 1u) << "the restarted child was stopped\n"
+                              << a->Stderr();
+  EXPECT_TRUE(a->Running());
+  ASSERT_TRUE(a->Signal(SIGTERM).ok());
+  EXPECT_EQ(a->ExitCode(In(absl::Seconds(10))), 0) << a->Stderr();
+}
+
+}  // namespace
+}  // namespace conch
