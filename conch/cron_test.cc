@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,6 +38,7 @@
 #include "testing/files.h"
 #include "testing/poll.h"
 #include "testing/subprocess.h"
+#include "testing/tcp_proxy.h"
 
 namespace conch {
 namespace {
@@ -227,6 +229,83 @@ TEST_F(CronTest, ThreeDaemonsRunEachTickExactlyOnce) {
     }
   }
   for (const char* id : {"d1", "d2", "d3"}) EXPECT_EQ(StopDaemon(id), 0);
+}
+
+// A daemon cut off from etcd by a blackhole (its connections stay open but
+// carry nothing) stops its running job before its lease can expire: the
+// job's group is gone before the daemon's registration disappears. The run
+// is then recorded, or shows as a zombie, and no tick runs twice.
+TEST_F(CronTest, BlackholedDaemonStopsItsJobBeforeItsLeaseCanExpire) {
+  absl::StatusOr<std::unique_ptr<test::TcpProxy>> proxy =
+      test::TcpProxy::Start(etcd().client_port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  daemons_["d1"] = ConchProcess::Start(
+      {"--id", "d1", "--ttl", "3s", "--kill-after", "500ms"}, prefix_,
+      (*proxy)->endpoint(), {}, kConchdBinary);
+  ASSERT_TRUE(test::PollUntil([&] { return Live().count("d1") == 1; },
+                              In(absl::Seconds(20)))
+                  .ok())
+      << daemons_["d1"]->Stderr();
+  // The job ignores SIGTERM, so only the SIGKILL before the deadline stops
+  // it.
+  Add("long",
+      absl::StrCat("echo \"$CONCH_TICK $$\" >> ", d_.Path("runs"),
+                   "; trap '' TERM; while :; do sleep 0.01; done"),
+      {"--overlap", "skip"});
+  ASSERT_TRUE(d_.WaitFor("runs", In(absl::Seconds(20))));
+  const std::vector<std::string> first =
+      absl::StrSplit(Lines("runs").at(0), ' ');
+  ASSERT_EQ(first.size(), 2u);
+  int job_pid = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(first[1], &job_pid));
+  // A second daemon, straight to etcd, takes the ticks after the loss.
+  Daemon("d2");
+
+  (*proxy)->SetMode(test::TcpProxy::Mode::kBlackhole);
+  int64_t job_gone = 0;
+  int64_t lease_gone = 0;
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    if (job_gone == 0 && !ProcessAlive(job_pid)) {
+                      job_gone = NowNs();
+                    }
+                    if (lease_gone == 0 && Live().count("d1") == 0) {
+                      lease_gone = NowNs();
+                    }
+                    return job_gone != 0 && lease_gone != 0;
+                  },
+                  In(absl::Seconds(15)), absl::Milliseconds(2))
+                  .ok())
+      << daemons_["d1"]->Stderr();
+  EXPECT_LT(job_gone, lease_gone) << "the job outlived its daemon's lease by "
+                                  << absl::Nanoseconds(job_gone - lease_gone);
+  std::cout << "[measured] blackholed conchd: job gone "
+            << absl::Nanoseconds(lease_gone - job_gone)
+            << " before its lease was seen expired" << std::endl;
+
+  (*proxy)->SetMode(test::TcpProxy::Mode::kPass);
+  // The stopped run: a result (killed) once d1 is back, or a zombie.
+  ASSERT_TRUE(test::PollUntil([&] { return Live().count("d1") == 1; },
+                              In(absl::Seconds(20)))
+                  .ok())
+      << daemons_["d1"]->Stderr();
+  const std::optional<etcd::CronTick> stopped = TickAt("long", first[0]);
+  ASSERT_TRUE(stopped.has_value() && stopped->claim.has_value());
+  EXPECT_EQ(stopped->claim->daemon(), "d1");
+  if (stopped->result.has_value()) {
+    EXPECT_EQ(stopped->result->signal(), SIGKILL);
+  }
+  // Each tick ran at most once.
+  std::vector<std::string> ticks;
+  for (const std::string& line : Lines("runs")) {
+    ticks.push_back(std::vector<std::string>(absl::StrSplit(line, ' ')).at(0));
+  }
+  std::sort(ticks.begin(), ticks.end());
+  EXPECT_EQ(std::adjacent_find(ticks.begin(), ticks.end()), ticks.end())
+      << d_.Read("runs").value_or("");
+  ASSERT_EQ(Cron({"rm", "long"}).exit_code, 0);
+  EXPECT_EQ(StopDaemon("d1"), 0);
+  EXPECT_EQ(StopDaemon("d2"), 0);
 }
 
 TEST_F(CronTest, KilledWinnerLeavesAZombieThatIsNeverRerun) {
