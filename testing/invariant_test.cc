@@ -3,11 +3,17 @@
 // K real `conch elect` / `conch sema --max N` wrappers compete against a real
 // etcd while a seeded random schedule injects faults: SIGKILL of wrappers,
 // lease revocations, SIGSTOP/SIGCONT of wrappers for less and for more than
-// the TTL, and etcd restarts. Every child (testing/invariant_child) appends
-// its start and end (CLOCK_MONOTONIC) to one shared log; a monitor thread
-// notes when a child that wrote no end (SIGKILLed) stopped running. Then:
+// the TTL, network faults between one wrapper and etcd (each wrapper talks
+// to etcd through a TcpProxy of its own: a blackhole shorter or longer than
+// the TTL, or every connection reset), and etcd restarts. Every child
+// (testing/invariant_child) appends its start and end (CLOCK_MONOTONIC) to one
+// shared log; a monitor thread notes when a child that wrote no end (SIGKILLed)
+// stopped running. Then:
 //   1. at every instant at most N children overlap, except within one TTL
-//      after an induced loss event — and each such window closes;
+//      after a lease revocation (an operator's act: the successor is
+//      promoted at once) — and each such window closes. Every other fault
+//      leaves a wrapper or its fuse running, and they stop the group
+//      before the lease's deadline (core/stop_plan.h): no overlap at all;
 //   2. after the last fault the system converges: exactly N holders, every
 //      wrapper holding or waiting, and every wrapper that ended did so with
 //      0, 70 (lost), 69 (lost while waiting), 137 (our SIGKILL) or 143;
@@ -51,6 +57,7 @@
 #include "testing/intervals.h"
 #include "testing/poll.h"
 #include "testing/subprocess.h"
+#include "testing/tcp_proxy.h"
 
 namespace conch::test {
 namespace {
@@ -169,7 +176,7 @@ struct Scenario {
 
 class InvariantTest : public ::testing::TestWithParam<Scenario> {
  protected:
-  static constexpr absl::Duration kTtl = absl::Seconds(1);
+  static constexpr absl::Duration kTtl = absl::Seconds(2);
 
   void SetUp() override {
     seed_ = Seed();
@@ -186,6 +193,7 @@ class InvariantTest : public ::testing::TestWithParam<Scenario> {
   }
   void TearDown() override {
     wrappers_.clear();
+    proxies_.clear();
     RemoveTree(dir_).IgnoreError();
   }
 
@@ -196,18 +204,21 @@ class InvariantTest : public ::testing::TestWithParam<Scenario> {
 
   void StartWrapper() {
     const Scenario& s = GetParam();
+    absl::StatusOr<std::unique_ptr<TcpProxy>> proxy =
+        TcpProxy::Start(etcd_->client_port());
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
     SubprocessOptions o;
     o.argv = {kConch, s.kind, Name()};
     if (s.kind == "sema") {
       o.argv.push_back("--max");
       o.argv.push_back(absl::StrCat(s.max));
     }
-    for (std::string a :
-         {std::string("--ttl"), std::string("1s"), std::string("--kill-after"),
-          std::string("500ms"), std::string("--endpoints"), etcd_->endpoint(),
-          std::string("--prefix"), std::string("/inv/"), std::string("--"),
-          std::string(kChild), log_, Name(), std::string("50"),
-          std::string("600")}) {
+    for (std::string a : {std::string("--ttl"), absl::FormatDuration(kTtl),
+                          std::string("--kill-after"), std::string("500ms"),
+                          std::string("--endpoints"), (*proxy)->endpoint(),
+                          std::string("--prefix"), std::string("/inv/"),
+                          std::string("--"), std::string(kChild), log_, Name(),
+                          std::string("50"), std::string("600")}) {
       o.argv.push_back(a);
     }
     if (s.stubborn) o.argv.push_back("stubborn");
@@ -216,6 +227,8 @@ class InvariantTest : public ::testing::TestWithParam<Scenario> {
     ASSERT_TRUE(p.ok()) << p.status();
     wrappers_.push_back(*std::move(p));
     stopped_.push_back(0);
+    proxies_.push_back(*std::move(proxy));
+    healed_.push_back(0);
   }
 
   // Replaces wrappers that ended, recording how they ended.
@@ -229,17 +242,24 @@ class InvariantTest : public ::testing::TestWithParam<Scenario> {
       ++exit_codes_[code];
       wrappers_.erase(wrappers_.begin() + i);
       stopped_.erase(stopped_.begin() + i);
+      proxies_.erase(proxies_.begin() + i);
+      healed_.erase(healed_.begin() + i);
       --i;
       StartWrapper();
     }
   }
 
+  // Continues the wrappers whose stop is over, and heals their network.
   void ContinueDue(bool all) {
     const int64_t now = MonoNs();
     for (size_t i = 0; i < wrappers_.size(); ++i) {
       if (stopped_[i] != 0 && (all || now >= stopped_[i])) {
         wrappers_[i]->Signal(SIGCONT).IgnoreError();
         stopped_[i] = 0;
+      }
+      if (healed_[i] != 0 && (all || now >= healed_[i])) {
+        proxies_[i]->SetMode(TcpProxy::Mode::kPass);
+        healed_[i] = 0;
       }
     }
   }
@@ -271,6 +291,9 @@ class InvariantTest : public ::testing::TestWithParam<Scenario> {
   std::string dir_, log_;
   std::vector<std::unique_ptr<Subprocess>> wrappers_;
   std::vector<int64_t> stopped_;  // SIGCONT due at (0: running)
+  // Each wrapper's way to etcd, and when its network heals (0: passing).
+  std::vector<std::unique_ptr<TcpProxy>> proxies_;
+  std::vector<int64_t> healed_;
   std::map<int, int> exit_codes_;
   std::vector<Fault> faults_;
 };
@@ -307,8 +330,9 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
     p.gap_ms = uniform(20, 250);
     p.dice = uniform(0, 99);
     p.target = uniform(0, 1 << 20);
-    p.pause_ns = p.dice >= 70 ? uniform(ttl_ns * 12 / 10, ttl_ns * 2)
-                              : uniform(ttl_ns / 10, ttl_ns / 2);
+    const bool long_pause = (p.dice >= 50 && p.dice < 60) || p.dice >= 75;
+    p.pause_ns = long_pause ? uniform(ttl_ns * 12 / 10, ttl_ns * 2)
+                            : uniform(ttl_ns / 10, ttl_ns / 2);
     plan.push_back(p);
   }
   std::map<std::string, int> injected;
@@ -321,16 +345,16 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
     const size_t target = static_cast<size_t>(p.target) % wrappers_.size();
     Fault f;
     f.at_ns = MonoNs();
-    if (p.dice < 25) {
+    // Only a revoke may open an overlap window (see the file comment).
+    if (p.dice < 20) {
       f.kind = "kill";
-      f.loss = true;
       if (stopped_[target] != 0) {
         ++skipped;
         continue;
       }
       wrappers_[target]->Signal(SIGKILL).IgnoreError();
       f.detail = absl::StrCat("pid ", wrappers_[target]->pid());
-    } else if (p.dice < 50) {
+    } else if (p.dice < 35) {
       f.kind = "revoke";
       f.loss = true;
       std::vector<int64_t> leases = HolderLeases();
@@ -342,10 +366,9 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
       f.at_ns = MonoNs();
       etcd_->RevokeLease(lease).IgnoreError();
       f.detail = absl::StrCat("lease ", lease);
-    } else if (p.dice < 90) {
-      const bool long_stop = p.dice >= 70;
+    } else if (p.dice < 60) {
+      const bool long_stop = p.dice >= 50;
       f.kind = long_stop ? "stop_long" : "stop_short";
-      f.loss = long_stop;
       if (stopped_[target] != 0) {
         ++skipped;
         continue;
@@ -354,9 +377,30 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
       stopped_[target] = f.at_ns + p.pause_ns;
       f.detail = absl::StrCat("pid ", wrappers_[target]->pid(), " for ",
                               p.pause_ns / 1000000, " ms");
+    } else if (p.dice < 85) {
+      // The pause's length, drawn like a stop's: short or past the TTL.
+      const bool long_cut = p.dice >= 75;
+      f.kind = long_cut ? "blackhole_long" : "blackhole_short";
+      if (healed_[target] != 0) {
+        ++skipped;
+        continue;
+      }
+      proxies_[target]->SetMode(TcpProxy::Mode::kBlackhole);
+      healed_[target] = f.at_ns + p.pause_ns;
+      f.detail = absl::StrCat("pid ", wrappers_[target]->pid(), " for ",
+                              p.pause_ns / 1000000, " ms");
+    } else if (p.dice < 93) {
+      f.kind = "reset";
+      if (healed_[target] != 0) {
+        ++skipped;
+        continue;
+      }
+      // Every connection of the wrapper reset at once; new ones pass.
+      proxies_[target]->SetMode(TcpProxy::Mode::kReset);
+      proxies_[target]->SetMode(TcpProxy::Mode::kPass);
+      f.detail = absl::StrCat("pid ", wrappers_[target]->pid());
     } else {
       f.kind = "etcd_restart";
-      f.loss = true;
       ASSERT_TRUE(etcd_->Restart().ok());
     }
     ++injected[f.kind];
@@ -453,7 +497,8 @@ TEST_P(InvariantTest, BoundedConcurrencyUnderFaults) {
     kinds.push_back(absl::StrCat(kind, "=", count));
   }
   for (const char* kind :
-       {"kill", "revoke", "stop_long", "stop_short", "etcd_restart"}) {
+       {"kill", "revoke", "stop_long", "stop_short", "blackhole_long",
+        "blackhole_short", "reset", "etcd_restart"}) {
     auto it = report.max_window_by_kind.find(kind);
     windows.push_back(
         absl::StrFormat("%s=%.1f", kind,
