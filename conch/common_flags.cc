@@ -26,7 +26,9 @@ void AddCommonFlags(CLI::App& app, CommonFlags* f) {
       ->envname("CONCH_TTL")
       ->group(group);
   app.add_option("--kill-after", f->kill_after,
-                 "grace between SIGTERM and SIGKILL of the child's group")
+                 "grace between SIGTERM and SIGKILL of the child's group "
+                 "(default 2s); on a lost lease SIGTERM comes this + 100ms "
+                 "before the lease's deadline")
       ->envname("CONCH_KILL_AFTER")
       ->group(group);
   app.add_option("--dial-timeout", f->dial_timeout,
