@@ -163,8 +163,13 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
   }
   // Arm the first watch before waiting for anything to happen.
   if (!*leading) c.wake.Notify();
+  // A waiter trusts its watch, and reads etcd again at least once per TTL
+  // anyway: a watch event that never came (a dead connection before it was
+  // retired, or a bug) costs at most that much, and is logged.
+  MonoTime reread_at = MonoNow() + c.o.ttl;
   while (!*leading) {
-    WaitResult w = WaitForEvent(c.signals, c.wake, give_up);
+    WaitResult w =
+        WaitForEvent(c.signals, c.wake, std::min(give_up, reread_at));
     if (w.what == WaitResult::What::kStop) {
       recipe.Leave(CallDeadline(c.o)).IgnoreError();
       (*session)->Close(CallDeadline(c.o)).IgnoreError();
@@ -185,7 +190,18 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
                 << "\n";
       return kExitUnavailable;
     }
+    const bool periodic = MonoNow() >= reread_at;
+    if (periodic) {
+      recipe.Invalidate();
+      reread_at = MonoNow() + c.o.ttl;
+    }
     leading = recipe.Check([&c] { c.wake.Notify(); }, CallDeadline(c.o));
+    if (periodic && leading.ok() && *leading) {
+      Log(LogLevel::kWarn,
+          absl::StrCat(recipe.Describe(),
+                       ": acquired on the periodic re-read; no watch event "
+                       "had announced it"));
+    }
     if (!leading.ok()) {
       if (absl::IsUnavailable(leading.status()) ||
           absl::IsDeadlineExceeded(leading.status())) {

@@ -51,6 +51,8 @@ class Acquirer {
   virtual absl::StatusOr<bool> Check(const std::function<void()>& on_change,
                                      absl::Time deadline) = 0;
   virtual absl::Status Leave(absl::Time deadline) = 0;
+  // Makes the next Check read etcd instead of trusting its watch.
+  virtual void Invalidate() = 0;
   // The CONCH_* variables of the holder (CONCH_REV, CONCH_SLOT, …).
   virtual std::vector<std::pair<std::string, std::string>> Env() const = 0;
   // "office x", "semaphore x (max 2)": for messages.

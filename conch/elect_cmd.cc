@@ -130,6 +130,7 @@ class ElectAcquirer : public Acquirer {
   absl::Status Leave(absl::Time deadline) override {
     return election_.Leave(deadline);
   }
+  void Invalidate() override { election_.Invalidate(); }
   std::vector<std::pair<std::string, std::string>> Env() const override {
     return {{"CONCH_REV", absl::StrCat(election_.revision())},
             {"CONCH_NAME", args_.name}};

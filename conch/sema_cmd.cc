@@ -46,6 +46,7 @@ class SemaAcquirer : public Acquirer {
   absl::Status Leave(absl::Time deadline) override {
     return sem_.Leave(deadline);
   }
+  void Invalidate() override { sem_.Invalidate(); }
   std::vector<std::pair<std::string, std::string>> Env() const override {
     return {{"CONCH_REV", absl::StrCat(sem_.revision())},
             {"CONCH_NAME", args_.name},

@@ -73,7 +73,10 @@ absl::StatusOr<bool> Election::Check(const std::function<void()>& on_change,
     while (true) {
       absl::StatusOr<WatchBatch> b = watcher_->Next(absl::InfinitePast());
       if (absl::IsDeadlineExceeded(b.status())) break;
-      if (!b.ok()) {  // compacted or cancelled: re-read to be sure
+      if (!b.ok()) {
+        // Compacted or cancelled: re-read to be sure, and watch afresh (a
+        // watcher in error delivers nothing more).
+        watcher_.reset();
         dirty_ = true;
         break;
       }

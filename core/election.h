@@ -67,6 +67,9 @@ class Election {
   // Deletes our key if it is still ours (a no-op when already gone).
   absl::Status Leave(absl::Time deadline);
 
+  // Makes the next Check read etcd again instead of trusting the watch.
+  void Invalidate() { dirty_ = true; }
+
   const std::string& key() const { return key_; }
   // Create revision of our key: CONCH_REV once we lead.
   int64_t revision() const { return revision_; }

@@ -182,7 +182,10 @@ absl::StatusOr<bool> Semaphore::Check(const std::function<void()>& on_change,
       absl::StatusOr<WatchBatch> b = watcher_->Next(absl::InfinitePast());
       if (absl::IsDeadlineExceeded(b.status())) break;
       if (!b.ok() || !b->events.empty()) dirty_ = true;
-      if (!b.ok()) break;
+      if (!b.ok()) {
+        watcher_.reset();  // in error it delivers nothing more: watch afresh
+        break;
+      }
     }
     if (!dirty_) return false;
   }

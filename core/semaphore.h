@@ -85,6 +85,9 @@ class Semaphore {
   // Deletes our queue and slot keys if still ours.
   absl::Status Leave(absl::Time deadline);
 
+  // Makes the next Check read etcd again instead of trusting the watch.
+  void Invalidate() { dirty_ = true; }
+
   int slot() const { return slot_; }
   int64_t revision() const { return slot_revision_; }
   int64_t rank() const { return rank_; }
