@@ -170,7 +170,7 @@ absl::Status Connection::Authenticate(absl::Time deadline) {
   // Authenticate itself carries no token; a plain context suffices.
   absl::Status status = internal::CallUnary(
       *this, deadline, internal::Idempotency::kIdempotent,
-      [&](grpc::ClientContext* ctx, std::shared_ptr<grpc::Channel> ch) {
+      [&](grpc::ClientContext* ctx, const std::shared_ptr<grpc::Channel>& ch) {
         return etcdserverpb::Auth::NewStub(ch)->Authenticate(ctx, request,
                                                              &response);
       });
