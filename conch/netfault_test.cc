@@ -219,32 +219,39 @@ class NetFaultTest : public ::testing::Test {
 
 const Fault kBlackhole{Mode::kBlackhole, absl::ZeroDuration(), "blackhole"};
 const Fault kReset{Mode::kReset, absl::ZeroDuration(), "reset"};
-const Fault kLongDelay{Mode::kDelay, absl::Seconds(4), "delay 4s each way"};
+const Fault kLongDelay{Mode::kDelay, absl::Seconds(4), "delay_4s"};
 
-TEST_F(NetFaultTest, ElectBlackholeCooperative) {
-  LossDrill(Recipe::kElect, ChildKind::kCooperative, kBlackhole);
+struct Drill {
+  Recipe recipe;
+  ChildKind kind;
+  Fault fault;
+};
+
+class NetFaultLossTest : public NetFaultTest,
+                         public ::testing::WithParamInterface<Drill> {};
+
+TEST_P(NetFaultLossTest, SuccessorStartsOnlyAfterTheOldGroupIsGone) {
+  LossDrill(GetParam().recipe, GetParam().kind, GetParam().fault);
 }
-TEST_F(NetFaultTest, ElectBlackholeStubborn) {
-  LossDrill(Recipe::kElect, ChildKind::kStubborn, kBlackhole);
-}
-TEST_F(NetFaultTest, ElectResetCooperative) {
-  LossDrill(Recipe::kElect, ChildKind::kCooperative, kReset);
-}
-TEST_F(NetFaultTest, ElectResetStubborn) {
-  LossDrill(Recipe::kElect, ChildKind::kStubborn, kReset);
-}
-TEST_F(NetFaultTest, ElectLongDelayStubborn) {
-  LossDrill(Recipe::kElect, ChildKind::kStubborn, kLongDelay);
-}
-TEST_F(NetFaultTest, SemaBlackholeCooperative) {
-  LossDrill(Recipe::kSema, ChildKind::kCooperative, kBlackhole);
-}
-TEST_F(NetFaultTest, SemaBlackholeStubborn) {
-  LossDrill(Recipe::kSema, ChildKind::kStubborn, kBlackhole);
-}
-TEST_F(NetFaultTest, SemaResetStubborn) {
-  LossDrill(Recipe::kSema, ChildKind::kStubborn, kReset);
-}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, NetFaultLossTest,
+    ::testing::Values(Drill{Recipe::kElect, ChildKind::kCooperative,
+                            kBlackhole},
+                      Drill{Recipe::kElect, ChildKind::kStubborn, kBlackhole},
+                      Drill{Recipe::kElect, ChildKind::kCooperative, kReset},
+                      Drill{Recipe::kElect, ChildKind::kStubborn, kReset},
+                      Drill{Recipe::kElect, ChildKind::kStubborn, kLongDelay},
+                      Drill{Recipe::kSema, ChildKind::kCooperative, kBlackhole},
+                      Drill{Recipe::kSema, ChildKind::kStubborn, kBlackhole},
+                      Drill{Recipe::kSema, ChildKind::kStubborn, kReset}),
+    [](const ::testing::TestParamInfo<Drill>& info) {
+      return absl::StrCat(
+          info.param.recipe == Recipe::kElect ? "elect_" : "sema_",
+          info.param.fault.name,
+          info.param.kind == ChildKind::kStubborn ? "_stubborn"
+                                                  : "_cooperative");
+    });
 
 // A blackhole shorter than the loss threshold (at least TTL - kill-after -
 // 100 ms - TTL/3 = 0.9 s here) leaves the child undisturbed.
