@@ -364,9 +364,8 @@ void Daemon::UpsertJob(CronJob job) {
 
 void Daemon::DrainWatchers() {
   while (job_watcher_ != nullptr) {
-    absl::StatusOr<etcd::WatchBatch> b =
-        job_watcher_->Next(absl::InfinitePast());
-    if (absl::IsDeadlineExceeded(b.status())) break;
+    absl::StatusOr<std::optional<etcd::WatchBatch>> b = job_watcher_->TryNext();
+    if (b.ok() && !b->has_value()) break;
     if (!b.ok()) {
       Log(LogLevel::kWarn, absl::StrCat("job watch ended (",
                                         b.status().message(), "); re-reading"));
@@ -378,7 +377,7 @@ void Daemon::DrainWatchers() {
       }
       return;  // the next wake-up drains the new watchers
     }
-    for (const etcd::Event& ev : b->events) {
+    for (const etcd::Event& ev : (*b)->events) {
       if (ev.type == etcd::Event::Type::kDelete) {
         absl::string_view enc(ev.kv.key);
         enc.remove_prefix(store_.JobPrefix().size());
@@ -401,9 +400,8 @@ void Daemon::DrainWatchers() {
     }
   }
   while (run_watcher_ != nullptr) {
-    absl::StatusOr<etcd::WatchBatch> b =
-        run_watcher_->Next(absl::InfinitePast());
-    if (absl::IsDeadlineExceeded(b.status())) break;
+    absl::StatusOr<std::optional<etcd::WatchBatch>> b = run_watcher_->TryNext();
+    if (b.ok() && !b->has_value()) break;
     if (!b.ok()) {
       run_watcher_.reset();
       absl::Status s = WatchRuns(0);
@@ -412,7 +410,7 @@ void Daemon::DrainWatchers() {
       }
       return;
     }
-    for (const etcd::Event& ev : b->events) {
+    for (const etcd::Event& ev : (*b)->events) {
       // <prefix>cron/run/<encoded>/<instant>
       absl::string_view rest(ev.kv.key);
       rest.remove_prefix(store_.RunPrefix().size());

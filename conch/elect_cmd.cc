@@ -95,10 +95,9 @@ int RunWho(const ElectArgs& args, const CommonOptions& o,
     if (w.what == WaitResult::What::kStop) return kExitOk;
     bool changed = false;
     while (true) {
-      absl::StatusOr<etcd::WatchBatch> b =
-          (*watcher)->Next(absl::InfinitePast());
-      if (absl::IsDeadlineExceeded(b.status())) break;
+      absl::StatusOr<std::optional<etcd::WatchBatch>> b = (*watcher)->TryNext();
       if (!b.ok()) return Fail(b.status());
+      if (!b->has_value()) break;
       changed = true;
     }
     if (!changed) continue;

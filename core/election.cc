@@ -71,8 +71,8 @@ absl::StatusOr<bool> Election::Check(const std::function<void()>& on_change,
   if (!dirty_ && watcher_ != nullptr) {
     // Drain the predecessor watch without blocking.
     while (true) {
-      absl::StatusOr<WatchBatch> b = watcher_->Next(absl::InfinitePast());
-      if (absl::IsDeadlineExceeded(b.status())) break;
+      absl::StatusOr<std::optional<WatchBatch>> b = watcher_->TryNext();
+      if (b.ok() && !b->has_value()) break;
       if (!b.ok()) {
         // Compacted or cancelled: re-read to be sure, and watch afresh (a
         // watcher in error delivers nothing more).
@@ -80,7 +80,7 @@ absl::StatusOr<bool> Election::Check(const std::function<void()>& on_change,
         dirty_ = true;
         break;
       }
-      for (const Event& e : b->events) {
+      for (const Event& e : (*b)->events) {
         if (e.type == Event::Type::kDelete) dirty_ = true;
       }
     }

@@ -179,9 +179,9 @@ absl::StatusOr<bool> Semaphore::Check(const std::function<void()>& on_change,
   if (slot_ >= 0) return true;
   if (!dirty_ && watcher_ != nullptr) {
     while (true) {
-      absl::StatusOr<WatchBatch> b = watcher_->Next(absl::InfinitePast());
-      if (absl::IsDeadlineExceeded(b.status())) break;
-      if (!b.ok() || !b->events.empty()) dirty_ = true;
+      absl::StatusOr<std::optional<WatchBatch>> b = watcher_->TryNext();
+      if (b.ok() && !b->has_value()) break;
+      if (!b.ok() || !(*b)->events.empty()) dirty_ = true;
       if (!b.ok()) {
         watcher_.reset();  // in error it delivers nothing more: watch afresh
         break;

@@ -88,9 +88,8 @@ absl::Status Session::Poll() {
     absl::MutexLock lock(&guard_mu_);
     for (GuardedKey& g : guards_) {
       while (true) {
-        absl::StatusOr<WatchBatch> batch =
-            g.watcher->Next(absl::InfinitePast());
-        if (absl::IsDeadlineExceeded(batch.status())) break;  // none ready
+        absl::StatusOr<std::optional<WatchBatch>> batch = g.watcher->TryNext();
+        if (batch.ok() && !batch->has_value()) break;  // none ready
         if (!batch.ok()) {
           // Compaction or a refused watch: the key can no longer be
           // followed, so its survival cannot be proven.
@@ -99,7 +98,7 @@ absl::Status Session::Poll() {
                                             ": ", batch.status().message())));
           break;
         }
-        for (const Event& e : batch->events) {
+        for (const Event& e : (*batch)->events) {
           if (e.type == Event::Type::kDelete) {
             SetLost(MakeEtcdStatus(
                 absl::StatusCode::kNotFound,

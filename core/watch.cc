@@ -150,6 +150,18 @@ absl::StatusOr<WatchBatch> Watcher::Next(absl::Time deadline) {
   return absl::DeadlineExceededError("no watch event before the deadline");
 }
 
+absl::StatusOr<std::optional<WatchBatch>> Watcher::TryNext() {
+  absl::MutexLock lock(&stream_->mu_);
+  State* s = state_.get();
+  if (!s->ready.empty()) {
+    WatchBatch batch = std::move(s->ready.front());
+    s->ready.pop_front();
+    return std::optional<WatchBatch>(std::move(batch));
+  }
+  if (!s->error.ok()) return s->error;
+  return std::optional<WatchBatch>();
+}
+
 int64_t Watcher::next_revision() const {
   absl::MutexLock lock(&stream_->mu_);
   return state_->next_revision;

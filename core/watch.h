@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,10 @@ class Watcher {
   // The next batch; DeadlineExceeded when none arrived by `deadline` (the
   // watcher stays usable), or the watcher's terminal error.
   absl::StatusOr<WatchBatch> Next(absl::Time deadline);
+
+  // Never blocks: the next batch if one is ready, nullopt if none is, or
+  // the watcher's terminal error.
+  absl::StatusOr<std::optional<WatchBatch>> TryNext();
 
   // The revision of the next event this watcher will deliver.
   int64_t next_revision() const;

@@ -109,6 +109,29 @@ TEST_F(WatchTest, DeliversPutsAndDeletesInRevisionOrder) {
             absl::StatusCode::kDeadlineExceeded);
 }
 
+// TryNext never blocks: nothing ready is nullopt and a ready batch comes
+// back (its terminal error: CompactedStartRevisionIsReported).
+TEST_F(WatchTest, TryNextTellsNothingReadyFromABatch) {
+  absl::StatusOr<std::unique_ptr<Watcher>> w =
+      stream_->Watch(p_ + "k", {}, Soon());
+  ASSERT_TRUE(w.ok()) << w.status();
+  absl::StatusOr<std::optional<WatchBatch>> none = (*w)->TryNext();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(kv_->Put(p_ + "k", "1", {}, Soon()).ok());
+  std::optional<WatchBatch> got;
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    absl::StatusOr<std::optional<WatchBatch>> b =
+                        (*w)->TryNext();
+                    if (b.ok() && b->has_value()) got = **b;
+                    return got.has_value();
+                  },
+                  Soon())
+                  .ok());
+  EXPECT_THAT(Describe(got->events, p_), ElementsAre("put k=1"));
+}
+
 TEST_F(WatchTest, ManyWatchersShareOneStreamAndSeeOnlyTheirKeys) {
   std::vector<std::unique_ptr<Watcher>> watchers;
   for (int i = 0; i < 20; ++i) {
@@ -350,6 +373,20 @@ TEST_F(WatchPrivateEtcdTest, CompactedStartRevisionIsReported) {
   absl::Status status = w.status();
   if (w.ok()) status = (*w)->Next(Soon()).status();
   EXPECT_TRUE(IsCompacted(status)) << status;
+  // TryNext returns the terminal error too, not "nothing ready".
+  absl::StatusOr<std::unique_ptr<Watcher>> unawaited = stream_->Watch(
+      "/c", {.start_revision = first->revision, .await_created = false},
+      Soon());
+  ASSERT_TRUE(unawaited.ok()) << unawaited.status();
+  absl::Status tried;
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    tried = (*unawaited)->TryNext().status();
+                    return !tried.ok();
+                  },
+                  Soon())
+                  .ok());
+  EXPECT_TRUE(IsCompacted(tried)) << tried;
   // Re-watching from the compaction point works.
   absl::StatusOr<std::unique_ptr<Watcher>> again =
       stream_->Watch("/c", {.start_revision = last->revision}, Soon());
