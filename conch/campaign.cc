@@ -37,10 +37,6 @@ struct CampaignSpec {
   absl::Duration restart_reset = absl::Seconds(60);
 };
 
-absl::Time CallDeadline(const CommonOptions& o) {
-  return absl::Now() + o.connection.dial_timeout;
-}
-
 // After a loss the lease is gone or about to be: revoking it only speeds up
 // the successor, so it gets a short try, and the wrapper exits within a
 // second of its child even when etcd is out of reach.
@@ -84,7 +80,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     absl::StatusOr<SupervisorResult> r =
         RunHeld(spec, session, c.fuse, c.fuse_link, c.signals, c.wake);
     if (!r.ok()) {
-      session.Close(CallDeadline(c.o)).IgnoreError();
+      session.Close(c.o.CallDeadline()).IgnoreError();
       std::cerr << "conch: " << r.status().message() << "\n";
       return ExitCodeForCommand(r.status());
     }
@@ -99,7 +95,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     if (!c.args.restart || r->stop_signal != 0) {
       // Revoke: one raft write deletes our key, the next candidate wakes.
       // (After a stop signal was forwarded, --restart does not restart.)
-      session.Close(CallDeadline(c.o)).IgnoreError();
+      session.Close(c.o.CallDeadline()).IgnoreError();
       Log(LogLevel::kDebug, "lease revoked");
       return r->exit_code;
     }
@@ -113,7 +109,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     while (MonoNow() < until) {
       WaitResult w = WaitForEvent(c.signals, c.wake, until);
       if (w.what == WaitResult::What::kStop) {
-        session.Close(CallDeadline(c.o)).IgnoreError();
+        session.Close(c.o.CallDeadline()).IgnoreError();
         return 128 + w.signal;
       }
       if (!session.status().ok()) {
@@ -133,7 +129,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
   so.on_deadline = c.fuse_link.Listener();
   so.on_event = [&c] { c.wake.Notify(); };
   absl::StatusOr<std::unique_ptr<etcd::Session>> session =
-      etcd::Session::Create(&c.conn, &c.watches, so, CallDeadline(c.o));
+      etcd::Session::Create(&c.conn, &c.watches, so, c.o.CallDeadline());
   if (!session.ok()) {
     if (c.acquired_once && (absl::IsUnavailable(session.status()) ||
                             absl::IsDeadlineExceeded(session.status()))) {
@@ -145,19 +141,19 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
       absl::StrCat("session lease ", etcd::LeaseHex((*session)->lease())));
   std::unique_ptr<Acquirer> acquirer = c.factory(c.conn, c.watches, **session);
   Acquirer& recipe = *acquirer;
-  absl::StatusOr<bool> leading = recipe.Enter(CallDeadline(c.o));
+  absl::StatusOr<bool> leading = recipe.Enter(c.o.CallDeadline());
   Log(LogLevel::kDebug,
       absl::StrCat("entered ", recipe.Describe(), ": ",
                    leading.ok() && *leading ? "held" : "waiting"));
   if (!leading.ok()) {
-    (*session)->Close(CallDeadline(c.o)).IgnoreError();
+    (*session)->Close(c.o.CallDeadline()).IgnoreError();
     if (c.acquired_once && absl::IsUnavailable(leading.status())) {
       return std::nullopt;
     }
     return Fail(leading.status());
   }
   if (!*leading && c.args.nonblock) {
-    (*session)->Close(CallDeadline(c.o)).IgnoreError();
+    (*session)->Close(c.o.CallDeadline()).IgnoreError();
     std::cerr << "conch: " << recipe.Describe() << " is held (--nonblock)\n";
     return kExitTempFail;
   }
@@ -171,13 +167,13 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
     WaitResult w =
         WaitForEvent(c.signals, c.wake, std::min(give_up, reread_at));
     if (w.what == WaitResult::What::kStop) {
-      recipe.Leave(CallDeadline(c.o)).IgnoreError();
-      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      recipe.Leave(c.o.CallDeadline()).IgnoreError();
+      (*session)->Close(c.o.CallDeadline()).IgnoreError();
       return 128 + w.signal;
     }
     if (w.what == WaitResult::What::kTimeout && MonoNow() >= give_up) {
-      recipe.Leave(CallDeadline(c.o)).IgnoreError();
-      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      recipe.Leave(c.o.CallDeadline()).IgnoreError();
+      (*session)->Close(c.o.CallDeadline()).IgnoreError();
       std::cerr << "conch: " << recipe.Describe()
                 << " not acquired within --timeout\n";
       return kExitTempFail;
@@ -195,7 +191,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
       recipe.Invalidate();
       reread_at = MonoNow() + c.o.ttl;
     }
-    leading = recipe.Check([&c] { c.wake.Notify(); }, CallDeadline(c.o));
+    leading = recipe.Check([&c] { c.wake.Notify(); }, c.o.CallDeadline());
     if (periodic && leading.ok() && *leading) {
       Log(LogLevel::kWarn,
           absl::StrCat(recipe.Describe(),
@@ -213,7 +209,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
         if (c.args.restart) return std::nullopt;
         return Fail(absl::UnavailableError(leading.status().message()));
       }
-      (*session)->Close(CallDeadline(c.o)).IgnoreError();
+      (*session)->Close(c.o.CallDeadline()).IgnoreError();
       return Fail(leading.status());
     }
   }

@@ -1,11 +1,14 @@
 #include "conch/common_flags.h"
 
 #include <cstdlib>
+#include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/exit_codes.h"
 #include "core/duration.h"
 #include "core/endpoint.h"
 #include "core/log.h"
@@ -55,6 +58,27 @@ void AddCommonFlags(CLI::App& app, CommonFlags* f) {
       ->group(group);
   app.add_flag("-v", f->verbose, "more diagnostics (repeat for debug)")
       ->group(group);
+}
+
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << app.get_name() << ": " << e.what() << " (see "
+              << app.get_name() << " --help)\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+absl::Time CommonOptions::CallDeadline() const {
+  return absl::Now() + connection.dial_timeout;
 }
 
 absl::StatusOr<CommonOptions> Resolve(const CommonFlags& f) {

@@ -18,6 +18,7 @@
 #ifndef CONCH_CONCH_COMMON_FLAGS_H_
 #define CONCH_CONCH_COMMON_FLAGS_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -53,9 +54,18 @@ struct CommonOptions {
   absl::Duration ttl;
   absl::Duration kill_after;
   bool json = false;
+
+  // The deadline of one etcd call made now: --dial-timeout from now.
+  absl::Time CallDeadline() const;
 };
 
 void AddCommonFlags(CLI::App& app, CommonFlags* flags);
+
+// Parses the command line of `app` (named "conch" or "conchd"); CLI11's
+// exceptions stay in here. Returns nullopt to go on, or the exit code:
+// 0 after --help or --version (printed), 64 after a parse error (one line
+// on stderr: "<name>: <what> (see <name> --help)").
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv);
 
 // Validates `flags`. The password comes from --user NAME:PASSWORD or, when
 // --user has no ':', from $CONCH_PASSWORD.

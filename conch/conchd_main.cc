@@ -13,6 +13,7 @@
 #include "conch/common_flags.h"
 #include "conch/cron_daemon.h"
 #include "conch/exit_codes.h"
+#include "conch/identity.h"
 #include "conch/version.h"
 #include "core/duration.h"
 #include "core/log.h"
@@ -30,9 +31,7 @@ int main(int argc, char** argv) {
   conch::CommonFlags common;
   common.log_level = "info";  // one line per tick by default
   conch::AddCommonFlags(app, &common);
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  std::string id = host;
+  std::string id = conch::HostName();
   std::string max_late = "10s";
   int workers = 8;
   std::optional<int> job_nice;
@@ -47,15 +46,8 @@ int main(int argc, char** argv) {
   app.add_option("--job-nice", job_nice,
                  "run jobs at this nice value, -20 to 19, not below conchd's "
                  "own (default: conchd's own)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "conchd: " << e.what() << " (see conchd --help)\n";
-    return conch::kExitUsage;
+  if (std::optional<int> done = conch::ParseCommandLine(app, argc, argv)) {
+    return *done;
   }
   conch::SetLogProgram("conchd", /*wall_clock=*/true);
   absl::StatusOr<conch::CommonOptions> options = conch::Resolve(common);

@@ -1,6 +1,5 @@
 #include "conch/cron_cmd.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
+#include "conch/identity.h"
 #include "conch/json_writer.h"
 #include "core/connection.h"
 #include "core/cron.h"
@@ -36,17 +36,6 @@ absl::Status CheckName(const std::string& name) {
   if (enc.ok()) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("invalid job name: ", enc.status().message()));
-}
-
-std::string UserName() {
-  const struct passwd* pw = getpwuid(getuid());
-  return pw != nullptr ? pw->pw_name : "";
-}
-
-std::string HostName() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
 }
 
 struct Dialed {

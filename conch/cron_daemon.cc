@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
+#include "conch/identity.h"
 #include "conch/version.h"
 #include "core/backoff.h"
 #include "core/child.h"
@@ -44,12 +45,6 @@ namespace {
 
 using etcd::CronJob;
 using etcd::CronStore;
-
-std::string HostName() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
 
 // Every live fuse gets each new lease deadline (from gRPC threads).
 class FuseSet {
@@ -148,9 +143,7 @@ class Daemon {
   int Run();
 
  private:
-  absl::Time CallDeadline() const {
-    return absl::Now() + o_.common.connection.dial_timeout;
-  }
+  absl::Time CallDeadline() const { return o_.common.CallDeadline(); }
   absl::Status OpenSession();
   absl::Status LoadJobs();
   absl::Status WatchRuns(int64_t from_revision);

@@ -28,10 +28,6 @@ namespace {
 
 int Fail(const absl::Status& status) { return ReportFailure(status); }
 
-absl::Time CallDeadline(const CommonOptions& o) {
-  return absl::Now() + o.connection.dial_timeout;
-}
-
 // One line for --who: host, pid, since, rev (or the record as JSON).
 std::string DescribeLeader(const etcd::KeyValue& kv, bool json) {
   records::Holder h;
@@ -67,7 +63,7 @@ int RunWho(const ElectArgs& args, const CommonOptions& o,
   if (!conn.ok()) return Fail(conn.status());
   etcd::Kv kv(conn->get());
   absl::StatusOr<std::optional<etcd::KeyValue>> leader =
-      etcd::Election::Leader(kv, office, CallDeadline(o));
+      etcd::Election::Leader(kv, office, o.CallDeadline());
   if (!leader.ok()) return Fail(leader.status());
   if (!args.watch) {
     if (!leader->has_value()) return kExitVacant;
@@ -81,7 +77,7 @@ int RunWho(const ElectArgs& args, const CommonOptions& o,
   wo.prefix = true;
   wo.on_ready = [&wake] { wake.Notify(); };
   absl::StatusOr<std::unique_ptr<etcd::Watcher>> watcher =
-      watches.Watch(office, wo, CallDeadline(o));
+      watches.Watch(office, wo, o.CallDeadline());
   if (!watcher.ok()) return Fail(watcher.status());
   std::string last = "\x01";
   while (true) {
@@ -101,7 +97,7 @@ int RunWho(const ElectArgs& args, const CommonOptions& o,
       changed = true;
     }
     if (!changed) continue;
-    leader = etcd::Election::Leader(kv, office, CallDeadline(o));
+    leader = etcd::Election::Leader(kv, office, o.CallDeadline());
     if (!leader.ok()) return Fail(leader.status());
   }
 }

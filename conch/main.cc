@@ -47,17 +47,8 @@ int main(int argc, char** argv) {
   conch::CronArgs cron_args;
   CLI::App* cron = conch::SetupCron(app, &cron_args);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "conch: " << e.what() << " (see conch --help)\n";
-    return conch::kExitUsage;
+  if (std::optional<int> done = conch::ParseCommandLine(app, argc, argv)) {
+    return *done;
   }
 
   if (status->parsed()) return conch::RunStatus(status_args, common);

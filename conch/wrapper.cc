@@ -1,7 +1,6 @@
 #include "conch/wrapper.h"
 
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
+#include "conch/identity.h"
 #include "core/log.h"
 #include "core/records.h"
 
@@ -19,13 +19,9 @@ namespace conch {
 records::Holder MakeHolder(etcd::LeaseId lease,
                            const std::vector<std::string>& argv) {
   records::Holder h;
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  h.set_host(host);
+  h.set_host(HostName());
   h.set_pid(getpid());
-  if (const struct passwd* pw = getpwuid(getuid()); pw != nullptr) {
-    h.set_user(pw->pw_name);
-  }
+  h.set_user(UserName());
   h.set_since(records::FormatRfc3339(absl::Now()));
   h.set_lease(etcd::LeaseHex(lease));
   for (const std::string& a : argv) h.add_argv(records::SanitizeUtf8(a));
