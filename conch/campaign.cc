@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "CLI/CLI.hpp"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
@@ -46,6 +47,14 @@ absl::Time AfterLossDeadline(const CommonOptions& o) {
   return absl::Now() + std::min(o.connection.dial_timeout, kRevokeAfterLoss);
 }
 
+// Revokes the campaign's lease (one raft write deletes its keys, the next
+// candidate wakes): with the full call deadline for a handover, quickly
+// after a loss.
+void CloseSession(etcd::Session& session, const CommonOptions& o) {
+  const bool lost = !session.status().ok();
+  session.Close(lost ? AfterLossDeadline(o) : o.CallDeadline()).IgnoreError();
+}
+
 // Everything a campaign needs, alive for the whole run.
 struct Campaign {
   const CampaignSpec& args;
@@ -80,23 +89,19 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     absl::StatusOr<SupervisorResult> r =
         RunHeld(spec, session, c.fuse, c.fuse_link, c.signals, c.wake);
     if (!r.ok()) {
-      session.Close(c.o.CallDeadline()).IgnoreError();
       std::cerr << "conch: " << r.status().message() << "\n";
       return ExitCodeForCommand(r.status());
     }
     if (r->reason == SupervisorResult::Reason::kLeaseLost) {
       std::cerr << "conch: lease lost (" << r->loss.message()
                 << "); the child was stopped (or never started)\n";
-      session.Close(AfterLossDeadline(c.o)).IgnoreError();
       if (c.args.restart) return std::nullopt;  // campaign again
       return kExitSoftware;
     }
     Log(LogLevel::kDebug, absl::StrCat("child exited with ", r->exit_code));
     if (!c.args.restart || r->stop_signal != 0) {
-      // Revoke: one raft write deletes our key, the next candidate wakes.
-      // (After a stop signal was forwarded, --restart does not restart.)
-      session.Close(c.o.CallDeadline()).IgnoreError();
-      Log(LogLevel::kDebug, "lease revoked");
+      // Done: the caller revokes. (After a stop signal was forwarded,
+      // --restart does not restart.)
       return r->exit_code;
     }
     backoff.RecordRun(MonoNow() - started);
@@ -108,14 +113,8 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     const MonoTime until = MonoNow() + delay;
     while (MonoNow() < until) {
       WaitResult w = WaitForEvent(c.signals, c.wake, until);
-      if (w.what == WaitResult::What::kStop) {
-        session.Close(c.o.CallDeadline()).IgnoreError();
-        return 128 + w.signal;
-      }
-      if (!session.status().ok()) {
-        session.Close(AfterLossDeadline(c.o)).IgnoreError();
-        return std::nullopt;  // campaign again
-      }
+      if (w.what == WaitResult::What::kStop) return 128 + w.signal;
+      if (!session.status().ok()) return std::nullopt;  // campaign again
     }
   }
 }
@@ -141,19 +140,19 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
       absl::StrCat("session lease ", etcd::LeaseHex((*session)->lease())));
   std::unique_ptr<Acquirer> acquirer = c.factory(c.conn, c.watches, **session);
   Acquirer& recipe = *acquirer;
+  // However the campaign ends, its lease is revoked, once.
+  absl::Cleanup close = [&session, &c] { CloseSession(**session, c.o); };
   absl::StatusOr<bool> leading = recipe.Enter(c.o.CallDeadline());
   Log(LogLevel::kDebug,
       absl::StrCat("entered ", recipe.Describe(), ": ",
                    leading.ok() && *leading ? "held" : "waiting"));
   if (!leading.ok()) {
-    (*session)->Close(c.o.CallDeadline()).IgnoreError();
     if (c.acquired_once && absl::IsUnavailable(leading.status())) {
       return std::nullopt;
     }
     return Fail(leading.status());
   }
   if (!*leading && c.args.nonblock) {
-    (*session)->Close(c.o.CallDeadline()).IgnoreError();
     std::cerr << "conch: " << recipe.Describe() << " is held (--nonblock)\n";
     return kExitTempFail;
   }
@@ -168,19 +167,16 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
         WaitForEvent(c.signals, c.wake, std::min(give_up, reread_at));
     if (w.what == WaitResult::What::kStop) {
       recipe.Leave(c.o.CallDeadline()).IgnoreError();
-      (*session)->Close(c.o.CallDeadline()).IgnoreError();
       return 128 + w.signal;
     }
     if (w.what == WaitResult::What::kTimeout && MonoNow() >= give_up) {
       recipe.Leave(c.o.CallDeadline()).IgnoreError();
-      (*session)->Close(c.o.CallDeadline()).IgnoreError();
       std::cerr << "conch: " << recipe.Describe()
                 << " not acquired within --timeout\n";
       return kExitTempFail;
     }
     absl::Status lost = (*session)->status();
     if (!lost.ok()) {
-      (*session)->Close(AfterLossDeadline(c.o)).IgnoreError();
       if (c.args.restart) return std::nullopt;
       std::cerr << "conch: lost the session while waiting: " << lost.message()
                 << "\n";
@@ -205,11 +201,9 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
         continue;
       }
       if (etcd::IsLeaseNotFound(leading.status())) {
-        (*session)->Close(AfterLossDeadline(c.o)).IgnoreError();
         if (c.args.restart) return std::nullopt;
         return Fail(absl::UnavailableError(leading.status().message()));
       }
-      (*session)->Close(c.o.CallDeadline()).IgnoreError();
       return Fail(leading.status());
     }
   }
