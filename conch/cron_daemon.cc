@@ -372,9 +372,8 @@ void Daemon::DrainWatchers() {
     }
     for (const etcd::Event& ev : (*b)->events) {
       if (ev.type == etcd::Event::Type::kDelete) {
-        absl::string_view enc(ev.kv.key);
-        enc.remove_prefix(store_.JobPrefix().size());
-        jobs_.erase(std::string(enc));
+        const std::string enc = store_.JobOfKey(ev.kv.key);
+        jobs_.erase(enc);
         Log(LogLevel::kInfo, absl::StrCat("job ", enc, " removed"));
         continue;
       }
@@ -382,9 +381,7 @@ void Daemon::DrainWatchers() {
       if (!job.ok()) {
         Log(LogLevel::kWarn, absl::StrCat("ignoring job key ", ev.kv.key, ": ",
                                           job.status().message()));
-        absl::string_view enc(ev.kv.key);
-        enc.remove_prefix(store_.JobPrefix().size());
-        jobs_.erase(std::string(enc));
+        jobs_.erase(store_.JobOfKey(ev.kv.key));
         continue;
       }
       Log(LogLevel::kInfo,
@@ -404,18 +401,15 @@ void Daemon::DrainWatchers() {
       return;
     }
     for (const etcd::Event& ev : (*b)->events) {
-      // <prefix>cron/run/<encoded>/<instant>
-      absl::string_view rest(ev.kv.key);
-      rest.remove_prefix(store_.RunPrefix().size());
-      const size_t slash = rest.rfind('/');
-      if (slash == absl::string_view::npos) continue;
-      absl::StatusOr<absl::Time> instant =
-          etcd::ParseInstant(rest.substr(slash + 1));
-      auto it = jobs_.find(std::string(rest.substr(0, slash)));
-      if (!instant.ok() || it == jobs_.end()) continue;
-      if (*instant < start_ || absl::Now() - *instant > o_.max_late) continue;
+      absl::StatusOr<std::pair<std::string, absl::Time>> run =
+          store_.ParseRunKey(ev.kv.key);
+      if (!run.ok()) continue;
+      const auto& [encoded, instant] = *run;
+      auto it = jobs_.find(encoded);
+      if (it == jobs_.end()) continue;
+      if (instant < start_ || absl::Now() - instant > o_.max_late) continue;
       if (stopping_ || session_ == nullptr) continue;
-      SubmitClaim(it->second.job, *instant, ev.kv.mod_revision);
+      SubmitClaim(it->second.job, instant, ev.kv.mod_revision);
     }
   }
 }

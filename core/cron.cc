@@ -72,6 +72,28 @@ std::string CronStore::RunKey(absl::string_view encoded,
   return NameKeyPrefix(prefix_, "cron/run", encoded) + FormatInstant(instant);
 }
 
+std::string CronStore::JobOfKey(absl::string_view job_key) const {
+  return std::string(Suffix(job_key, JobPrefix()));
+}
+
+absl::StatusOr<std::pair<std::string, absl::Time>> CronStore::ParseRunKey(
+    absl::string_view run_key) const {
+  const std::string runs = RunPrefix();
+  if (!absl::StartsWith(run_key, runs)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a run request key: ", run_key));
+  }
+  const absl::string_view rest = Suffix(run_key, runs);
+  const size_t slash = rest.rfind('/');
+  if (slash == absl::string_view::npos || slash == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a run request key: ", run_key));
+  }
+  absl::StatusOr<absl::Time> instant = ParseInstant(rest.substr(slash + 1));
+  if (!instant.ok()) return instant.status();
+  return std::make_pair(std::string(rest.substr(0, slash)), *instant);
+}
+
 absl::Status CronStore::AddJob(absl::string_view name, const records::Job& job,
                                bool replace, absl::Time deadline) const {
   absl::StatusOr<std::string> encoded_or = Encode(name);

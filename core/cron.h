@@ -38,6 +38,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -109,6 +110,13 @@ class CronStore {
   std::string TickKey(absl::string_view encoded, absl::Time instant) const;
   std::string ResultKey(absl::string_view encoded, absl::Time instant) const;
   std::string RunKey(absl::string_view encoded, absl::Time instant) const;
+
+  // The encoded job name of a key under JobPrefix().
+  std::string JobOfKey(absl::string_view job_key) const;
+  // A run request's key, as RunKey writes it: the job's encoded name and
+  // the instant. InvalidArgument for any other key.
+  absl::StatusOr<std::pair<std::string, absl::Time>> ParseRunKey(
+      absl::string_view run_key) const;
 
   // Stores a job. AlreadyExists when `name` is defined and !replace.
   absl::Status AddJob(absl::string_view name, const records::Job& job,

@@ -64,6 +64,25 @@ TEST(CronInstantTest, FixedWidthAndRoundTrip) {
   EXPECT_FALSE(ParseInstant("0179500000012345678x").ok());
 }
 
+// The daemon learns run requests by watch: the store parses the keys it
+// writes, and only those.
+TEST(CronKeysTest, RunKeysParseBackAndOthersAreRefused) {
+  const CronStore store(nullptr, "/p/");
+  const absl::Time t = absl::FromUnixSeconds(1795000000);
+  absl::StatusOr<std::pair<std::string, absl::Time>> run =
+      store.ParseRunKey(store.RunKey("job%2Fa", t));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->first, "job%2Fa");
+  EXPECT_EQ(run->second, t);
+  EXPECT_EQ(store.JobOfKey(store.JobPrefix() + "nightly"), "nightly");
+  for (const std::string& bad :
+       {std::string("/p/cron/job/x"), std::string("/p/cron/run/x"),
+        std::string("/p/cron/run//01795000000000000000"),
+        std::string("/p/cron/run/x/123"), std::string("/q/cron/run/x/1")}) {
+    EXPECT_FALSE(store.ParseRunKey(bad).ok()) << bad;
+  }
+}
+
 TEST_F(CronStoreTest, AddRefusesAnExistingNameUnlessReplace) {
   AddAndRead("a/b");
   records::Job other;
