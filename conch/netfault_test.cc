@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -348,6 +349,35 @@ TEST_F(NetFaultTest, BlackholedMemberIsLeftForTheNextWithoutALoss) {
   ASSERT_TRUE(d_.WaitFor("b.start", In(absl::Seconds(2)))) << b->Stderr();
   ASSERT_TRUE(b->Signal(SIGTERM).ok());
   EXPECT_EQ(b->ExitCode(In(absl::Seconds(10))), 0) << b->Stderr();
+}
+
+// A client with no lease (`--who --watch`) has no keepalive to notice a
+// dead connection: the HTTP/2 pings do (every 10 s, 5 s timeout). Its
+// connection goes dead for good (pass-new); the leader leaves; the watcher
+// reconnects and reports the vacancy.
+TEST_F(NetFaultTest, IdleWatchOnADeadConnectionIsFoundByPings) {
+  std::unique_ptr<ConchProcess> h =
+      Wrapper(Recipe::kElect, /*proxied=*/false, {},
+              Child("h", ChildKind::kCooperative));
+  ASSERT_GT(ChildPid("h"), 0);
+  std::unique_ptr<ConchProcess> w = ConchProcess::Start(
+      {"elect", "x", "--who", "--watch"}, prefix_, proxy_->endpoint());
+  ASSERT_TRUE(
+      test::PollUntil([&] { return absl::StrContains(w->Stdout(), " pid "); },
+                      In(absl::Seconds(10)))
+          .ok())
+      << w->Stderr();
+  proxy_->SetMode(Mode::kPassNew);
+  ASSERT_TRUE(h->Signal(SIGTERM).ok());
+  EXPECT_EQ(h->ExitCode(In(absl::Seconds(10))), 0);
+  ASSERT_TRUE(
+      test::PollUntil([&] { return absl::StrContains(w->Stdout(), "vacant"); },
+                      In(absl::Seconds(25)))
+          .ok())
+      << "the watcher never noticed its dead connection\n"
+      << w->Stdout() << w->Stderr();
+  ASSERT_TRUE(w->Signal(SIGTERM).ok());
+  EXPECT_EQ(w->ExitCode(In(absl::Seconds(10))), 0);
 }
 
 // After a loss, the network heals; with pass-new the connections the

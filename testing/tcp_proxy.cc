@@ -264,8 +264,7 @@ void TcpProxy::ApplyModeChanges() {
         connections_.clear();
         break;
       case Mode::kBlackhole:
-        for (Connection& c : connections_) c.DropQueues();
-        break;
+        break;  // queued bytes wait for the partition to end
       case Mode::kPassNew:
         for (Connection& c : connections_) {
           c.dead = true;
@@ -296,6 +295,8 @@ void TcpProxy::PublishCounts() {
 bool TcpProxy::Delivers(const Connection& c) const {
   return !c.dead && loop_mode_ != Mode::kBlackhole;
 }
+
+bool TcpProxy::Discards(const Connection& c) const { return c.dead; }
 
 void TcpProxy::AcceptAll() {
   while (true) {
@@ -333,7 +334,7 @@ void TcpProxy::AcceptAll() {
 }
 
 void TcpProxy::ReadSide(Connection& c, int side) {
-  const bool delivers = Delivers(c);
+  const bool discards = Discards(c);
   const Clock::time_point due =
       Clock::now() + (loop_mode_ == Mode::kDelay
                           ? absl::ToChronoNanoseconds(loop_delay_)
@@ -341,11 +342,11 @@ void TcpProxy::ReadSide(Connection& c, int side) {
   char buf[kReadChunk];
   size_t total = 0;
   while (total < kMaxReadPerWake &&
-         (!delivers || c.queued_bytes[side] < kMaxQueuedBytes)) {
+         (discards || c.queued_bytes[side] < kMaxQueuedBytes)) {
     const ssize_t n = recv(c.fd[side].get(), buf, sizeof(buf), MSG_DONTWAIT);
     if (n > 0) {
       total += static_cast<size_t>(n);
-      if (!delivers) continue;  // blackholed: dropped on the floor
+      if (discards) continue;  // a dead connection: dropped on the floor
       c.queue[side].push_back({due, std::string(buf, static_cast<size_t>(n))});
       c.queued_bytes[side] += static_cast<size_t>(n);
       continue;
@@ -368,8 +369,9 @@ void TcpProxy::FlushAndReap() {
     Connection& c = *it;
     if (!Delivers(c)) {
       // Nothing gets through, not even a FIN or a reset; once both peers
-      // are gone nobody can tell that we close the sockets.
-      if (c.eof[0] && c.eof[1]) {
+      // of a dead connection are gone nobody can tell that we close the
+      // sockets (a blackholed one passes them on when the mode ends).
+      if (Discards(c) && c.eof[0] && c.eof[1]) {
         it = connections_.erase(it);
       } else {
         ++it;
@@ -435,6 +437,7 @@ void TcpProxy::ServeOnce(int timeout_ms) {
   const Clock::time_point now = Clock::now();
   for (Connection& c : connections_) {
     const bool delivers = Delivers(c);
+    const bool discards = Discards(c);
     for (int side = 0; side < 2; ++side) {
       if (c.fd[side].get() < 0) continue;
       int16_t events = 0;
@@ -442,7 +445,7 @@ void TcpProxy::ServeOnce(int timeout_ms) {
         events = POLLOUT;
       } else {
         if (!c.eof[side] &&
-            (!delivers || c.queued_bytes[side] < kMaxQueuedBytes)) {
+            (discards || c.queued_bytes[side] < kMaxQueuedBytes)) {
           events |= POLLIN;
         }
         // Due bytes left after FlushAndReap: the socket buffer is full.

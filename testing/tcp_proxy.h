@@ -14,15 +14,14 @@
 //   * Modes (SetMode), switchable at any time:
 //       kPass       bytes flow both ways, half-closes (FIN) and resets are
 //                   passed on.
-//       kBlackhole  connections stay open but carry nothing: bytes read from
-//                   either side are discarded, and bytes read before but not
-//                   delivered yet are dropped when the mode starts (a
-//                   network losing packets). Switching back never delivers
-//                   what was sent meanwhile. A FIN or reset that arrives
-//                   meanwhile is passed on once traffic flows again (as TCP
-//                   would retransmit it). New connections are accepted and
-//                   connected upstream at once, but carry nothing while the
-//                   mode lasts (they work normally once it ends).
+//       kBlackhole  connections stay open but carry nothing while the mode
+//                   lasts (a network partition): what either side sends
+//                   meanwhile is held, up to 16 MiB per direction (then TCP
+//                   flow control stops the sender), and delivered in order
+//                   once the mode ends, as TCP's retransmissions would
+//                   deliver it after the partition heals; a FIN or reset
+//                   too. New connections are accepted and connected
+//                   upstream at once, and carry nothing until it ends.
 //       kReset      every connection is reset (closed with SO_LINGER {1, 0}
 //                   on both sides, so both peers see ECONNRESET), and so is
 //                   every connection accepted while the mode lasts.
@@ -131,7 +130,10 @@ class TcpProxy {
   void ReadSide(Connection& c, int side);
   void FlushAndReap();
   int NextTimeoutMs() const;
+  // Whether bytes may be written on now (not blackholed, not dead).
   bool Delivers(const Connection& c) const;
+  // Whether bytes read from it are dropped (a dead kPassNew connection).
+  bool Discards(const Connection& c) const;
   void PublishCounts();
 
   // Constant after construction.

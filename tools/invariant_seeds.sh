@@ -53,6 +53,7 @@ awk '
     for (i = 1; i <= NF; i++) {
       if ($i ~ /^faults=/) { split($i, a, "="); faults += a[2] }
       if ($i ~ /^violations=/) { split($i, a, "="); violations += a[2] }
+      if ($i ~ /^missed_watch_events=/) { split($i, a, "="); missed += a[2] }
     }
     # The windows are the key=value pairs inside max_overlap_ms{...}.
     w = $0
@@ -66,7 +67,7 @@ awk '
     }
   }
   END {
-    printf "scenario runs %d, faults injected %d, violations %d\n", runs, faults, violations
+    printf "scenario runs %d, faults injected %d, violations %d, waiters that acquired only on their periodic re-read %d\n", runs, faults, violations, missed
     printf "max overlap window (ms):"
     for (k in seen) printf " %s=%.1f", k, max[k]
     printf "\n"
