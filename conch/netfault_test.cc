@@ -152,6 +152,11 @@ class NetFaultTest : public ::testing::Test {
         << Candidates(recipe) << " candidates, want " << n;
   }
 
+  // The lines of a file the children append to.
+  std::vector<std::string> Lines(const std::string& name) {
+    return absl::StrSplit(d_.Read(name).value_or(""), '\n', absl::SkipEmpty());
+  }
+
   pid_t ChildPid(const std::string& id) {
     return static_cast<pid_t>(
         ParseNs(d_.WaitFor(id + ".pid", In(absl::Seconds(20)))));
@@ -415,27 +420,19 @@ class NetFaultHealTest : public NetFaultTest {
     ASSERT_EQ(b->ExitCode(In(absl::Seconds(10))), 0) << b->Stderr();
     const int64_t b_end = ParseNs(d_.WaitFor("b.end", In(absl::Seconds(5))));
     // a's second child.
-    ASSERT_TRUE(test::PollUntil(
-                    [&] {
-                      std::vector<std::string> lines =
-                          absl::StrSplit(d_.Read("a.starts").value_or(""), '\n',
-                                         absl::SkipEmpty());
-                      return lines.size() >= 2;
-                    },
-                    In(absl::Seconds(3 + 2)))
+    ASSERT_TRUE(test::PollUntil([&] { return Lines("a.starts").size() >= 2; },
+                                In(absl::Seconds(3 + 2)))
                     .ok())
         << "the office was not taken back within TTL + 2 s\n"
         << a->Stderr();
-    std::vector<std::string> starts = absl::StrSplit(
-        d_.Read("a.starts").value_or(""), '\n', absl::SkipEmpty());
+    std::vector<std::string> starts = Lines("a.starts");
     int64_t second = 0;
     ASSERT_TRUE(absl::SimpleAtoi(starts.back(), &second));
     EXPECT_GT(second, b_end);
     // The new child keeps running: one SIGTERM so far (the loss), none
     // for the new child, for three keepalive rounds.
     absl::SleepFor(absl::Seconds(3));
-    std::vector<std::string> terms = absl::StrSplit(
-        d_.Read("a.terms").value_or(""), '\n', absl::SkipEmpty());
+    std::vector<std::string> terms = Lines("a.terms");
     EXPECT_EQ(terms.size(), 1u) << a->Stderr();
     EXPECT_TRUE(a->Running()) << a->Stderr();
     ASSERT_TRUE(a->Signal(SIGTERM).ok());
@@ -474,19 +471,12 @@ TEST_F(NetFaultTest, FrozenRestartWrapperRunsItsNextChildUndisturbed) {
                               In(absl::Seconds(10)))
                   .ok());
   ASSERT_TRUE(a->Signal(SIGCONT).ok());
-  ASSERT_TRUE(test::PollUntil(
-                  [&] {
-                    std::vector<std::string> lines =
-                        absl::StrSplit(d_.Read("a.starts").value_or(""), '\n',
-                                       absl::SkipEmpty());
-                    return lines.size() >= 2;
-                  },
-                  In(absl::Seconds(10)))
+  ASSERT_TRUE(test::PollUntil([&] { return Lines("a.starts").size() >= 2; },
+                              In(absl::Seconds(10)))
                   .ok())
       << a->Stderr();
   absl::SleepFor(absl::Seconds(3));  // three keepalive rounds
-  std::vector<std::string> terms =
-      absl::StrSplit(d_.Read("a.terms").value_or(""), '\n', absl::SkipEmpty());
+  std::vector<std::string> terms = Lines("a.terms");
   EXPECT_EQ(terms.size(), 1u) << "the restarted child was stopped\n"
                               << a->Stderr();
   EXPECT_TRUE(a->Running());
