@@ -17,10 +17,11 @@
 #include "core/child.h"
 #include "core/duration.h"
 #include "core/etcd_status.h"
-#include "core/fuse.h"
+#include "core/fuse_keeper.h"
 #include "core/log.h"
 #include "core/mono_time.h"
 #include "core/notifier.h"
+#include "core/reaper.h"
 #include "core/stop_plan.h"
 #include "core/supervisor.h"
 
@@ -63,9 +64,8 @@ struct Campaign {
   SignalSet& signals;
   etcd::Connection& conn;
   etcd::WatchStream& watches;
-  std::unique_ptr<Fuse>* fuse;  // see LiveFuse
+  FuseKeeper& fuses;
   Notifier wake;
-  FuseLink fuse_link;
   bool acquired_once = false;  // with --restart, later outages are waited out
 };
 
@@ -87,7 +87,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     Log(LogLevel::kInfo, absl::StrCat("holding ", held.Describe()));
     const MonoTime started = MonoNow();
     absl::StatusOr<SupervisorResult> r =
-        RunHeld(spec, session, c.fuse, c.fuse_link, c.signals, c.wake);
+        RunHeld(spec, session, c.fuses, c.signals, c.wake);
     if (!r.ok()) {
       std::cerr << "conch: " << r.status().message() << "\n";
       return ExitCodeForCommand(r.status());
@@ -125,7 +125,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
   etcd::SessionOptions so;
   so.ttl = c.o.ttl;
   so.loss_lead = StopPlan{c.o.kill_after}.lead();
-  so.on_deadline = c.fuse_link.Listener();
+  so.on_deadline = c.fuses.DeadlineListener();
   so.on_event = [&c] { c.wake.Notify(); };
   absl::StatusOr<std::unique_ptr<etcd::Session>> session =
       etcd::Session::Create(&c.conn, &c.watches, so, c.o.CallDeadline());
@@ -212,10 +212,9 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
 }
 
 int RunCampaigns(const CampaignSpec& spec, const CommonOptions& options,
-                 SignalSet& signals, std::unique_ptr<Fuse>* fuse,
-                 etcd::Connection& conn, etcd::WatchStream& watches,
-                 const AcquirerFactory& factory) {
-  Campaign c{spec, options, factory, signals, conn, watches, fuse};
+                 SignalSet& signals, FuseKeeper& fuses, etcd::Connection& conn,
+                 etcd::WatchStream& watches, const AcquirerFactory& factory) {
+  Campaign c{spec, options, factory, signals, conn, watches, fuses};
   const MonoTime give_up = spec.timeout.has_value() ? MonoNow() + *spec.timeout
                                                     : MonoTime::Infinite();
   BackoffPolicy policy;
@@ -292,10 +291,8 @@ int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
   if (!signals.ok()) return Fail(signals.status());
   BecomeSubreaper();
   // The fuse's fork is cheapest now: one thread, a small address space.
-  std::unique_ptr<Fuse> fuse;
-  if (absl::StatusOr<Fuse*> f = LiveFuse(&fuse, options.kill_after); !f.ok()) {
-    return Fail(f.status());
-  }
+  FuseKeeper fuses(options.kill_after);
+  if (absl::Status f = fuses.Current().status(); !f.ok()) return Fail(f);
   Log(LogLevel::kDebug, "dialing etcd");
   absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
       etcd::Connection::Dial(options.connection);
@@ -304,8 +301,8 @@ int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
       absl::StrCat("connected to ", (*conn)->current_endpoint().original));
   etcd::WatchStream watches(conn->get());
   const int code =
-      RunCampaigns(spec, options, **signals, &fuse, **conn, watches, factory);
-  fuse.reset();  // the guard exits; reaped here, not left to init
+      RunCampaigns(spec, options, **signals, fuses, **conn, watches, factory);
+  fuses.Retire();  // the guard exits; reaped here, not left to init
   // Everything that matters is done: the child and its group are gone, the
   // fuse is disarmed and reaped, the lease is revoked. Tearing down gRPC's
   // threads in order would only add ~10 ms to every run; the kernel closes

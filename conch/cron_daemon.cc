@@ -36,7 +36,7 @@
 #include "core/session.h"
 #include "core/signals.h"
 #include "core/stop_plan.h"
-#include "core/supervisor.h"
+#include "core/reaper.h"
 #include "core/watch.h"
 #include "core/work_pool.h"
 

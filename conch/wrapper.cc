@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +10,9 @@
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
+#include "core/group_run.h"
 #include "core/log.h"
+#include "core/reaper.h"
 #include "core/records.h"
 
 namespace conch {
@@ -28,27 +29,12 @@ records::Holder MakeHolder(etcd::LeaseId lease,
   return h;
 }
 
-etcd::KeepAlive::Listener FuseLink::Listener() {
-  return [this](MonoTime deadline, const absl::Status& status) {
-    if (!status.ok()) return;  // the supervisor acts on loss itself
-    absl::MutexLock lock(&mu_);
-    if (fuse_ != nullptr) fuse_->SetDeadline(deadline);
-  };
-}
-
-void FuseLink::Set(const Fuse* fuse) {
-  absl::MutexLock lock(&mu_);
-  fuse_ = fuse;
-}
-
 WaitResult WaitForEvent(SignalSet& signals, const Notifier& wake,
                         MonoTime until) {
   while (true) {
     for (int sig : signals.ReadPending()) {
       if (sig == SIGCHLD) {
-        int status;
-        while (waitpid(-1, &status, WNOHANG) > 0) {
-        }
+        Reaper().Reap();  // nothing here is watched: an old fuse guard
         continue;
       }
       if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) {
@@ -71,24 +57,9 @@ WaitResult WaitForEvent(SignalSet& signals, const Notifier& wake,
   }
 }
 
-absl::StatusOr<Fuse*> LiveFuse(std::unique_ptr<Fuse>* fuse,
-                               absl::Duration kill_after) {
-  // A fuse that fired (or may have) is never armed again: it would stop
-  // the new child at once.
-  if (*fuse != nullptr && (*fuse)->GuardAlive() && !(*fuse)->Fired()) {
-    return fuse->get();
-  }
-  fuse->reset();
-  absl::StatusOr<std::unique_ptr<Fuse>> started = Fuse::Start(kill_after);
-  if (!started.ok()) return started.status();
-  *fuse = *std::move(started);
-  return fuse->get();
-}
-
 absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
                                          etcd::Session& session,
-                                         std::unique_ptr<Fuse>* fuse_slot,
-                                         FuseLink& link, SignalSet& signals,
+                                         FuseKeeper& fuses, SignalSet& signals,
                                          const Notifier& wake) {
   // A wrapper paused between acquiring and here (SIGSTOP, starvation) may
   // hold nothing any more: never start a child on a lease that cannot be
@@ -101,7 +72,7 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
     lost.exit_code = kExitSoftware;
     return lost;
   }
-  absl::StatusOr<Fuse*> fuse = LiveFuse(fuse_slot, spec.kill_after);
+  absl::StatusOr<std::shared_ptr<const Fuse>> fuse = fuses.Current();
   if (!fuse.ok()) return fuse.status();
   ChildSpec child_spec;
   child_spec.path = spec.path;
@@ -111,16 +82,12 @@ absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
   if (!child.ok()) return child.status();
   Log(LogLevel::kDebug, absl::StrCat("child ", (*child)->pid(), " started"));
   (*fuse)->Arm((*child)->pgid(), session.deadline());
-  link.Set(*fuse);
   // A keepalive answer may have come between reading the deadline and
-  // linking the fuse: push the latest once more.
+  // arming: push the latest once more.
   (*fuse)->SetDeadline(session.deadline());
-  SupervisorOptions options;
-  options.kill_after = spec.kill_after;
-  options.fuse = *fuse;
-  SupervisorResult result = Supervise(**child, session, signals, wake, options);
-  link.Set(nullptr);
-  (*fuse)->Release((*child)->pgid());
+  GroupRun run(*std::move(child), *fuse, spec.kill_after);
+  SupervisorResult result = Supervise(run, session, signals, wake);
+  (*fuse)->Release(run.child().pgid());
   return result;
 }
 

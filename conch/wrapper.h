@@ -3,16 +3,14 @@
 // running the child under the session with the fuse armed.
 //
 // Thread-compatible: everything runs on the main thread, which owns the
-// SignalSet; only FuseLink::Push is called from gRPC threads.
+// SignalSet (the FuseKeeper is fed from gRPC threads).
 //
 // Example:
-//   FuseLink link;
-//   SessionOptions so{.on_deadline = link.Listener(), .on_event = ...};
-//   ...
-//   std::unique_ptr<Fuse> fuse;  // LiveFuse(&fuse, ...) before gRPC starts
+//   FuseKeeper fuses(kill_after);  // fuses.Current() before gRPC starts
+//   SessionOptions so{.on_deadline = fuses.DeadlineListener(), ...};
 //   ...
 //   absl::StatusOr<SupervisorResult> r =
-//       RunHeld(spec, *session, &fuse, link, ...);
+//       RunHeld(spec, *session, fuses, signals, wake);
 #ifndef CONCH_CONCH_WRAPPER_H_
 #define CONCH_CONCH_WRAPPER_H_
 
@@ -21,13 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/child.h"
-#include "core/fuse.h"
-#include "core/keepalive.h"
+#include "core/fuse_keeper.h"
 #include "core/mono_time.h"
 #include "core/notifier.h"
 #include "core/records.pb.h"
@@ -42,18 +37,6 @@ namespace conch {
 // argv (sanitized to UTF-8).
 records::Holder MakeHolder(etcd::LeaseId lease,
                            const std::vector<std::string>& argv);
-
-// Hands keepalive deadlines to the current fuse, if any.
-class FuseLink {
- public:
-  // For SessionOptions::on_deadline.
-  etcd::KeepAlive::Listener Listener();
-  void Set(const Fuse* fuse) ABSL_LOCKS_EXCLUDED(mu_);
-
- private:
-  absl::Mutex mu_;
-  const Fuse* fuse_ ABSL_GUARDED_BY(mu_) = nullptr;
-};
 
 // Why WaitForEvent returned.
 struct WaitResult {
@@ -75,22 +58,14 @@ struct HeldRunSpec {
   absl::Duration kill_after;
 };
 
-// The fuse of `*fuse` if its guard is alive and has not fired; otherwise
-// (none yet, or it fired: see Fuse::Fired) a new one in its place. A wrapper
-// starts its fuse before gRPC starts any thread, where the fork is cheapest,
-// and reuses it for every run (--restart), Release-ing each child's group.
-absl::StatusOr<Fuse*> LiveFuse(std::unique_ptr<Fuse>* fuse,
-                               absl::Duration kill_after);
-
 // Checks that the session still holds (else: kLeaseLost without starting
-// anything), spawns the child, arms the fuse (LiveFuse) with the child's
-// group and the session's deadline, supervises until the child is gone, and
-// releases the group. A child that cannot be executed is returned as an
-// error (NotFound → 127, else 126).
+// anything), spawns the child, arms the keeper's fuse (FuseKeeper::Current)
+// with the child's group and the session's deadline, supervises until the child
+// is gone, and releases the group. A child that cannot be executed is returned
+// as an error (NotFound → 127, else 126).
 absl::StatusOr<SupervisorResult> RunHeld(const HeldRunSpec& spec,
                                          etcd::Session& session,
-                                         std::unique_ptr<Fuse>* fuse,
-                                         FuseLink& link, SignalSet& signals,
+                                         FuseKeeper& fuses, SignalSet& signals,
                                          const Notifier& wake);
 
 }  // namespace conch

@@ -2,27 +2,16 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/mono_time.h"
+#include "core/reaper.h"
 
 namespace conch {
 namespace {
-
-// Reaps every exited child; records the supervised one's status.
-void ReapAll(Child& child) {
-  int status = 0;
-  pid_t pid;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    if (pid == child.pid()) child.SetExited(status);
-  }
-}
 
 int PollTimeoutMs(MonoTime until) {
   if (until == MonoTime::Infinite()) return 1000;
@@ -35,17 +24,15 @@ int PollTimeoutMs(MonoTime until) {
 
 }  // namespace
 
-void BecomeSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
-
-SupervisorResult Supervise(Child& child, etcd::Session& session,
-                           SignalSet& signals, const Notifier& wake,
-                           const SupervisorOptions& options) {
+SupervisorResult Supervise(GroupRun& run, etcd::Session& session,
+                           SignalSet& signals, const Notifier& wake) {
   SupervisorResult result;
-  const Fuse* const fuse = options.fuse;
-  bool stopping = false;  // the group was told to stop
-  MonoTime kill_at = MonoTime::Infinite();
+  const Fuse* const fuse = run.fuse().get();
+  Child& child = run.child();
+  Reaper reaper;
+  reaper.Watch(&child);
   while (true) {
-    ReapAll(child);
+    reaper.Reap();
     if (result.loss.ok()) {
       absl::Status status = session.status();
       if (status.ok() && fuse != nullptr && fuse->Fired()) {
@@ -64,35 +51,16 @@ SupervisorResult Supervise(Child& child, etcd::Session& session,
     }
     const bool lost = !result.loss.ok();
     const MonoTime now = MonoNow();
-    if (child.exited()) {
-      // Until the group is empty, the holder is still running.
-      if (!child.GroupAlive()) break;
-      if (!stopping) {
-        Log(LogLevel::kInfo,
-            "the child exited; stopping what is left of its "
-            "process group");
-      }
+    // Until the group is empty, the holder is still running.
+    if (run.Done()) break;
+    if (lost) run.StopForLoss(now);
+    if (child.exited() && !run.stopping()) {
+      Log(LogLevel::kInfo,
+          "the child exited; stopping what is left of its process group");
     }
-    if ((lost || child.exited()) && !stopping) {
-      stopping = true;
-      if (lost && fuse != nullptr && fuse->GuardAlive()) {
-        // One SIGTERM per loss: the fuse sends it (at once, or it already
-        // did), and SIGKILL before the deadline. The loop sends SIGKILL
-        // only if the group outlives that.
-        fuse->Fire();
-        kill_at = now + options.kill_after + absl::Milliseconds(100);
-      } else {
-        child.SignalGroup(SIGTERM);
-        child.SignalGroup(SIGCONT);  // a stopped group cannot act on it
-        kill_at = now + options.kill_after;
-      }
-    }
-    if (stopping && now >= kill_at) {
-      child.SignalGroup(SIGKILL);
-      kill_at = now + absl::Milliseconds(100);  // re-send until gone
-    }
+    run.Advance(now);
 
-    MonoTime wake_at = kill_at;
+    MonoTime wake_at = run.NextWake(now);
     if (!lost) wake_at = std::min(wake_at, session.loss_at());
     struct pollfd fds[3] = {
         {signals.fd(), POLLIN, 0}, {wake.fd(), POLLIN, 0}, {-1, POLLIN, 0}};
@@ -106,6 +74,7 @@ SupervisorResult Supervise(Child& child, etcd::Session& session,
       if (sig != SIGUSR1 && sig != SIGUSR2) result.stop_signal = sig;
     }
   }
+  reaper.Unwatch(child.pid());
   result.exit_code = ExitCodeFromWaitStatus(child.wait_status());
   result.reason = result.loss.ok() ? SupervisorResult::Reason::kChildExited
                                    : SupervisorResult::Reason::kLeaseLost;

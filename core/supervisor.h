@@ -4,48 +4,37 @@
 // The loop (one thread, poll(2) on the signalfd and a Notifier):
 //   - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 sent to conch are
 //     forwarded to the child's process group;
-//   - children are reaped (the wrapper is a child subreaper, so orphaned
-//     grandchildren are reaped too);
+//   - children are reaped (Reaper: the wrapper is a child subreaper, so
+//     orphaned grandchildren are reaped too);
 //   - the session is re-checked on every wake-up and at the instant it
 //     would count as lost (Session::loss_at: StopPlan's SIGTERM instant).
-//     On loss, the fuse is fired: it sends the group SIGTERM (and SIGCONT),
-//     then SIGKILL before the lease's deadline (StopPlan); the supervisor
-//     signals the group itself only when there is no live fuse, and sends
-//     SIGKILL as a backstop if the group outlives the grace. A fuse that
+//     On loss the group is stopped (GroupRun::StopForLoss: the fuse sends
+//     the one SIGTERM, SIGKILL before the lease's deadline). A fuse that
 //     reports having fired (its view of the deadline came first) is a loss
 //     too. Then it waits for the group, result kLeaseLost (exit 70);
-//   - when the child exits on its own: any process left in its group gets
-//     SIGTERM (SIGKILL after `kill_after`) — the whole group is the holder
-//     and must be gone before the lease is released — and the result is
-//     the child's exit code (128+S for a signal).
+//   - when the child exits on its own, what is left of its group is
+//     stopped (GroupRun::Advance) — the whole group is the holder and must
+//     be gone before the lease is released — and the result is the
+//     child's exit code (128+S for a signal).
 // The caller then closes the session (revokes the lease) for a handover.
 //
 // Thread-compatible: call from the thread that owns the SignalSet.
 //
 // Example:
-//   SupervisorResult r = Supervise(*child, *session, *signals, wake,
-//                                  {.kill_after = absl::Seconds(2),
-//                                   .fuse = fuse});
+//   GroupRun run(*std::move(child), *fuses.Current(), kill_after);
+//   SupervisorResult r = Supervise(run, *session, *signals, wake);
 //   session->Close(absl::Now() + absl::Seconds(2));
 //   return r.exit_code;
 #ifndef CONCH_CORE_SUPERVISOR_H_
 #define CONCH_CORE_SUPERVISOR_H_
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
-#include "core/child.h"
-#include "core/fuse.h"
+#include "core/group_run.h"
 #include "core/notifier.h"
 #include "core/session.h"
 #include "core/signals.h"
 
 namespace conch {
-
-struct SupervisorOptions {
-  absl::Duration kill_after = absl::Seconds(5);
-  // The fuse armed with the child's group (not owned; may be null).
-  const Fuse* fuse = nullptr;
-};
 
 struct SupervisorResult {
   enum class Reason { kChildExited, kLeaseLost };
@@ -59,13 +48,10 @@ struct SupervisorResult {
   int stop_signal = 0;
 };
 
-// Makes the calling process a child subreaper, so that the grandchildren
-// of a child that exits are reparented here and reaped by Supervise.
-void BecomeSubreaper();
-
-SupervisorResult Supervise(Child& child, etcd::Session& session,
-                           SignalSet& signals, const Notifier& wake,
-                           const SupervisorOptions& options);
+// Supervises `run` (whose fuse, if any, is armed with its group) until its
+// group is gone.
+SupervisorResult Supervise(GroupRun& run, etcd::Session& session,
+                           SignalSet& signals, const Notifier& wake);
 
 }  // namespace conch
 
