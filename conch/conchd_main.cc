@@ -1,5 +1,5 @@
 // conchd: the cron daemon (spec 04). main() only builds the command line
-// and hands over to RunCronDaemon (conch/cron_daemon.h).
+// and hands over to RunCronDaemon (conch/daemon/daemon.h).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
-#include "conch/cron_daemon.h"
+#include "conch/daemon/daemon.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
 #include "conch/version.h"

@@ -32,6 +32,15 @@
 //     stops the jobs at once.
 // One log line per tick on stderr (level info).
 //
+// The pieces, one per file in this package (docs/architecture.md):
+//   JobTable (definitions, due ticks) kept by JobCatalog (list, watches,
+//   run requests); Roster, FallbackQueue and PlanClaims (who claims what,
+//   when) driving TickClaimer (the claim Txns); RunTable (start, reap,
+//   output, stop); ResultBatcher (when results go out) and
+//   WriteResultBatch; DaemonSession (session, registration, fuse). The
+//   Daemon in daemon.cc keeps only the loop and the dispatch of the
+//   workers' Completions.
+//
 // Thread-compatible: RunCronDaemon runs its loop on the calling thread;
 // jobs are started on two spawner threads (without PR_SET_PDEATHSIG, which
 // is per thread: the fuse covers the daemon's death) and etcd calls run on
@@ -39,8 +48,8 @@
 //
 // Example:
 //   return RunCronDaemon({.common = *options, .id = "host1"});
-#ifndef CONCH_CONCH_CRON_DAEMON_H_
-#define CONCH_CONCH_CRON_DAEMON_H_
+#ifndef CONCH_CONCH_DAEMON_DAEMON_H_
+#define CONCH_CONCH_DAEMON_DAEMON_H_
 
 #include <optional>
 #include <string>
@@ -71,4 +80,4 @@ int RunCronDaemon(const CronDaemonOptions& options);
 
 }  // namespace conch
 
-#endif  // CONCH_CONCH_CRON_DAEMON_H_
+#endif  // CONCH_CONCH_DAEMON_DAEMON_H_

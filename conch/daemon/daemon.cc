@@ -1,0 +1,518 @@
+#include "conch/daemon/daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/daemon/claim_policy.h"
+#include "conch/daemon/completion.h"
+#include "conch/daemon/daemon_session.h"
+#include "conch/daemon/job_catalog.h"
+#include "conch/daemon/job_table.h"
+#include "conch/daemon/result_batcher.h"
+#include "conch/daemon/result_writer.h"
+#include "conch/daemon/run_table.h"
+#include "conch/daemon/tick_claimer.h"
+#include "conch/exit_codes.h"
+#include "conch/identity.h"
+#include "conch/version.h"
+#include "core/connection.h"
+#include "core/cron.h"
+#include "core/fuse_keeper.h"
+#include "core/log.h"
+#include "core/mono_time.h"
+#include "core/notifier.h"
+#include "core/reaper.h"
+#include "core/records.h"
+#include "core/signals.h"
+#include "core/stop_plan.h"
+#include "core/watch.h"
+#include "core/work_pool.h"
+
+namespace conch {
+namespace {
+
+using daemon::ClaimDone;
+using daemon::JobRef;
+using daemon::LiveDone;
+using daemon::ResultDone;
+using daemon::RunOutcome;
+using daemon::Spawned;
+using daemon::Tick;
+
+std::string TickName(const Tick& t) {
+  return absl::StrCat("job ", t.job->name, " tick ",
+                      records::FormatRfc3339(t.instant));
+}
+
+records::Daemon DaemonRecord(absl::Time since) {
+  records::Daemon d;
+  d.set_host(HostName());
+  d.set_pid(getpid());
+  d.set_since(records::FormatRfc3339(since));
+  d.set_version(kVersion);
+  return d;
+}
+
+// The loop: wakes on signals, the workers' completions, watch events, run
+// output and the next due instant; hands each piece its turn.
+class Daemon {
+ public:
+  Daemon(const CronDaemonOptions& o, SignalSet& signals, etcd::Connection& conn)
+      : o_(o),
+        signals_(signals),
+        store_(&conn, o.common.prefix),
+        start_(absl::Now()),
+        watches_(&conn),
+        fuses_(o.common.kill_after),
+        jobs_(start_),
+        catalog_(&store_, &watches_, &jobs_, &wake_, CallTimeout()),
+        roster_(o.id),
+        fallback_(std::min(absl::Milliseconds(250), o.max_late / 2)),
+        results_(etcd::CronStore::kMaxBatch),
+        session_({.id = o.id,
+                  .ttl = o.common.ttl,
+                  .kill_after = o.common.kill_after,
+                  .call_timeout = CallTimeout(),
+                  .record = DaemonRecord(start_)},
+                 &conn, &watches_, &store_, &fuses_, &wake_),
+        runs_({.daemon_id = o.id,
+               .kill_after = o.common.kill_after,
+               .max_late = o.max_late,
+               .job_nice = o.job_nice},
+              &done_, &reaper_),
+        claimer_(&store_, &pool_, &done_, o.id, CallTimeout()),
+        pool_(o.workers) {}
+
+  // Runs until stopped; the exit code.
+  int Run();
+
+ private:
+  // Registers and reads the jobs; kExitOk, or the exit code.
+  int Start();
+  // One turn of the loop; false once a stopping daemon is done.
+  bool Turn();
+  // Until the next thing to do, a signal, a completion or run output.
+  void Wait(bool housekeeping);
+  absl::Duration CallTimeout() const {
+    return o_.common.connection.dial_timeout;
+  }
+
+  void HandleCompletions();
+  void Handle(ClaimDone& c);
+  void Handle(ResultDone& c);
+  void Handle(LiveDone& c);
+  void Handle(Spawned& c);
+
+  void ClaimDue();
+  void ClaimFallbacks();
+  void OnRequest(const JobRef& job, absl::Time instant, int64_t revision);
+  records::Claim NewClaim() const;
+  void RefreshLive();
+  // Logs what became of a tick; its result goes out with the next batch.
+  void Record(RunOutcome outcome);
+  void FlushResults();
+  void CheckSession();
+  void HandleSignals();
+  MonoTime NextWake() const;
+  bool spawning() const { return runs_.spawning() > 0; }
+
+  // Constant after construction.
+  const CronDaemonOptions& o_;
+  SignalSet& signals_;
+  const etcd::CronStore store_;
+  const absl::Time start_;
+
+  etcd::WatchStream watches_;
+  Notifier wake_;
+  daemon::CompletionQueue done_{&wake_};
+  Reaper reaper_;
+  FuseKeeper fuses_;
+  daemon::JobTable jobs_;
+  daemon::JobCatalog catalog_;
+  daemon::Roster roster_;
+  bool live_refreshing_ = false;
+  MonoTime next_live_refresh_;
+  daemon::FallbackQueue fallback_;
+  daemon::ResultBatcher results_;
+  bool stopping_ = false;
+  MonoTime grace_until_ = MonoTime::Infinite();
+  // While a burst is being spawned, reaping, reading output and writing
+  // results wait (at most kHousekeepingEvery) so that the starts get the
+  // CPU; see Run().
+  MonoTime next_housekeeping_;
+  static constexpr absl::Duration kHousekeepingEvery = absl::Milliseconds(50);
+
+  daemon::DaemonSession session_;  // revoked after the runs are gone
+  daemon::RunTable runs_;          // its spawners joined before the above
+  daemon::TickClaimer claimer_;
+  WorkPool pool_;  // last: joined first, while the rest is still alive
+};
+
+void Daemon::HandleCompletions() {
+  for (daemon::Completion& c : done_.TakeAll()) {
+    std::visit([this](auto& done) { Handle(done); }, c);
+  }
+}
+
+void Daemon::Handle(LiveDone& c) {
+  live_refreshing_ = false;
+  next_live_refresh_ = MonoNow() + absl::Seconds(1);
+  if (c.live.ok()) roster_.Set(*std::move(c.live), session_.held());
+}
+
+void Daemon::Handle(Spawned& c) {
+  results_.NoteStart(MonoNow());
+  if (std::optional<RunOutcome> o = runs_.Register(std::move(c))) {
+    Record(*std::move(o));
+  }
+}
+
+void Daemon::Handle(ResultDone& c) {
+  if (c.status.ok()) return;
+  Log(LogLevel::kError,
+      absl::StrCat(TickName(c.tick),
+                   ": result not recorded: ", c.status.message()));
+}
+
+void Daemon::Handle(ClaimDone& c) {
+  if (!c.claim.ok()) {
+    Log(LogLevel::kWarn, absl::StrCat(TickName(c.tick), ": claim failed: ",
+                                      c.claim.status().message()));
+    return;
+  }
+  if (!c.claim->claimed) {
+    Log(LogLevel::kDebug,
+        absl::StrCat(TickName(c.tick), c.claim->job_changed
+                                           ? ": job changed, not claimed"
+                                           : ": claimed by another daemon"));
+    return;
+  }
+  if (c.skipped) {
+    Log(LogLevel::kInfo,
+        absl::StrCat(TickName(c.tick), ": skipped (overlap), rev ",
+                     c.claim->revision));
+    return;
+  }
+  if (stopping_) {
+    Record(daemon::NotRun(c.tick, o_.id, "shutdown", -1, absl::Now()));
+    return;
+  }
+  if (!session_.held() || session_.lease_hex() != c.claim_lease) {
+    // Claimed under a session that was lost before the answer came back:
+    // without that lease there is no fuse for it, and the claim names a
+    // dead lease (`ls` would call the run a zombie). Not run.
+    Record(daemon::NotRun(c.tick, o_.id, "session lost", -1, absl::Now()));
+    return;
+  }
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug,
+        absl::StrCat(TickName(c.tick), ": claimed ",
+                     absl::FormatDuration(absl::Now() - c.tick.instant),
+                     " after the instant"));
+  }
+  std::optional<RunOutcome> not_started =
+      runs_.Start({.tick = c.tick,
+                   .revision = c.claim->revision,
+                   .lease_hex = session_.lease_hex(),
+                   .fuse = session_.fuse(),
+                   .deadline = session_.deadline()});
+  if (not_started.has_value()) Record(*std::move(not_started));
+}
+
+records::Claim Daemon::NewClaim() const {
+  records::Claim claim;
+  claim.set_daemon(o_.id);
+  claim.set_lease(session_.lease_hex());
+  claim.set_claimed_at(records::FormatRfc3339(absl::Now()));
+  return claim;
+}
+
+void Daemon::ClaimDue() {
+  const absl::Time now = absl::Now();
+  daemon::ClaimPlan plan =
+      daemon::PlanClaims(jobs_.TakeDue(now), now, o_.max_late, roster_);
+  for (const Tick& t : plan.missed) {
+    Log(LogLevel::kWarn,
+        absl::StrCat(TickName(t), ": missed (too late), not run"));
+  }
+  for (Tick& t : plan.fallback) fallback_.Add(std::move(t));
+  for (Tick& t : plan.single) {
+    const bool here = runs_.RunningHere(t.job->encoded);
+    claimer_.ClaimOne(std::move(t), NewClaim(), 0, here);
+  }
+  if (!plan.batched.empty()) {
+    claimer_.ClaimBatched(std::move(plan.batched), NewClaim());
+  }
+}
+
+void Daemon::ClaimFallbacks() {
+  if (fallback_.empty()) return;
+  if (stopping_ || !session_.held()) {
+    fallback_.Clear();  // dropped, not run
+    return;
+  }
+  std::vector<Tick> due = fallback_.TakeDue(absl::Now());
+  if (due.empty()) return;
+  std::vector<bool> here;
+  here.reserve(due.size());
+  for (const Tick& t : due) here.push_back(runs_.RunningHere(t.job->encoded));
+  claimer_.ClaimFallbacks(std::move(due), std::move(here), NewClaim());
+}
+
+void Daemon::OnRequest(const JobRef& job, absl::Time instant,
+                       int64_t revision) {
+  if (instant < start_ || absl::Now() - instant > o_.max_late) return;
+  if (stopping_ || !session_.held()) return;
+  claimer_.ClaimOne(Tick{job, instant}, NewClaim(), revision,
+                    runs_.RunningHere(job->encoded));
+}
+
+void Daemon::RefreshLive() {
+  if (MonoNow() < next_live_refresh_ || live_refreshing_) return;
+  live_refreshing_ = true;
+  done_.Expect();
+  pool_.Submit([this] {
+    LiveDone c;
+    absl::StatusOr<std::map<std::string, std::string>> live =
+        store_.LiveDaemons(absl::Now() + CallTimeout());
+    if (live.ok()) {
+      std::vector<std::string> ids;
+      for (const auto& [id, lease] : *live) ids.push_back(id);
+      c.live = std::move(ids);
+    } else {
+      c.live = live.status();
+    }
+    done_.Push(std::move(c));
+  });
+}
+
+void Daemon::Record(RunOutcome outcome) {
+  Log(LogLevel::kInfo,
+      absl::StrCat(TickName(outcome.tick), ": ", outcome.line));
+  done_.Expect();  // its ResultDone
+  results_.Add(std::move(outcome), MonoNow());
+}
+
+void Daemon::FlushResults() {
+  for (std::vector<RunOutcome>& batch :
+       results_.TakeDue(MonoNow(), spawning(), stopping_)) {
+    pool_.Submit([this, batch = std::move(batch)] {
+      const absl::Status written = daemon::WriteResultBatch(
+          store_, batch, std::max(o_.common.ttl, absl::Seconds(30)),
+          CallTimeout());
+      for (const RunOutcome& o : batch) {
+        done_.Push(ResultDone{o.tick, written});
+      }
+    });
+  }
+}
+
+void Daemon::CheckSession() {
+  if (session_.held()) {
+    absl::Status lost = session_.health();
+    if (lost.ok()) return;
+    Log(LogLevel::kError,
+        absl::StrCat("session lost (", lost.message(),
+                     "); stopping running jobs, registering again"));
+    runs_.StopAll("lease lost", /*lease_lost=*/true, MonoNow());
+    session_.Drop();
+  }
+  if (!stopping_) session_.Reopen();
+}
+
+MonoTime Daemon::NextWake() const {
+  const MonoTime mono_now = MonoNow();
+  const absl::Time now = absl::Now();
+  // How long until `t`, on the monotonic clock (never in the past).
+  auto at = [&](absl::Time t) {
+    return mono_now + std::max(absl::ZeroDuration(), t - now);
+  };
+  MonoTime wake = mono_now + absl::Seconds(1);  // re-check the session
+  if (session_.held()) {
+    // The runs are stopped at the instant the session would count as lost.
+    wake = std::min(wake, session_.loss_at());
+    // Ticks are claimed only with a session: without one, the session
+    // retry below is what wakes the loop (a due tick must not make it
+    // spin).
+    if (!stopping_) wake = std::min(wake, at(jobs_.next_due()));
+  } else if (!stopping_) {
+    wake = std::min(wake, session_.next_try());
+  }
+  wake = std::min(wake, runs_.NextWake(mono_now));
+  // During a burst the spawners poke the loop only when their queue is
+  // empty: the housekeeping cadence also registers what started so far.
+  if (spawning()) wake = std::min(wake, next_housekeeping_);
+  if (!fallback_.empty()) wake = std::min(wake, at(fallback_.next()));
+  wake = std::min(wake, results_.Due(spawning()));
+  // Once the grace has passed (and every run has been told to stop), a
+  // stopping daemon waits for its completions, which wake it: grace_until_
+  // in the past would spin.
+  if (stopping_ && mono_now < grace_until_) {
+    wake = std::min(wake, grace_until_);
+  }
+  return wake;
+}
+
+void Daemon::HandleSignals() {
+  for (int sig : signals_.ReadPending()) {
+    if (sig == SIGCHLD || sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGHUP) {
+      continue;
+    }
+    if (stopping_) {
+      runs_.StopAll("second stop signal", false, MonoNow());
+      continue;
+    }
+    stopping_ = true;
+    grace_until_ = MonoNow() + o_.common.kill_after;
+    Log(LogLevel::kInfo,
+        absl::StrCat("signal ", sig, ": no more claims; waiting up to ",
+                     absl::FormatDuration(o_.common.kill_after), " for ",
+                     runs_.size(), " running job(s)"));
+  }
+}
+
+int Daemon::Start() {
+  absl::Status opened = session_.Open();
+  if (!opened.ok()) {
+    if (absl::IsAlreadyExists(opened)) {
+      std::cerr << "conchd: " << opened.message() << "\n";
+      return kExitTempFail;
+    }
+    return ReportFailure(opened);
+  }
+  absl::Status loaded = catalog_.Load();
+  if (!loaded.ok()) return ReportFailure(loaded);
+  absl::StatusOr<std::map<std::string, std::string>> live =
+      store_.LiveDaemons(absl::Now() + CallTimeout());
+  if (live.ok()) {
+    std::vector<std::string> ids;
+    for (const auto& [id, lease] : *live) ids.push_back(id);
+    roster_.Set(std::move(ids), /*registered=*/true);
+    next_live_refresh_ = MonoNow() + absl::Seconds(1);
+  }
+  Log(LogLevel::kInfo,
+      absl::StrCat("daemon ", o_.id, " running ", jobs_.size(),
+                   " job(s), max-late ", absl::FormatDuration(o_.max_late)));
+  return kExitOk;
+}
+
+bool Daemon::Turn() {
+  catalog_.Drain(
+      [this](const JobRef& job, absl::Time instant, int64_t revision) {
+        OnRequest(job, instant, revision);
+      });
+  HandleCompletions();
+  // Starting a burst of runs comes first: while runs are being spawned,
+  // the loop neither reaps, nor reads output, nor writes results more
+  // often than every kHousekeepingEvery. Each of those wakes this loop
+  // once per run and would take CPU from the starts (the runs' "ended"
+  // can be up to that much late; the pipes hold 64 KiB meanwhile).
+  const bool housekeeping =
+      !spawning() || stopping_ || MonoNow() >= next_housekeeping_;
+  if (housekeeping) {
+    next_housekeeping_ = MonoNow() + kHousekeepingEvery;
+    reaper_.Reap();
+    for (RunOutcome& o : runs_.Advance(MonoNow())) Record(std::move(o));
+  }
+  CheckSession();
+  if (!stopping_ && session_.held()) {
+    RefreshLive();
+    ClaimDue();
+  }
+  ClaimFallbacks();
+  FlushResults();
+  if (stopping_) {
+    if (MonoNow() >= grace_until_) runs_.StopAll("shutdown", false, MonoNow());
+    if (runs_.empty() && done_.outstanding() == 0) return false;
+  }
+  Wait(housekeeping);
+  return true;
+}
+
+void Daemon::Wait(bool housekeeping) {
+  // During a burst (no housekeeping this turn) signals wait too: SIGCHLD
+  // would wake the loop once per exiting run, and a stop signal is
+  // handled at most kHousekeepingEvery later.
+  std::vector<struct pollfd> fds = {
+      {housekeeping ? signals_.fd() : -1, POLLIN, 0}, {wake_.fd(), POLLIN, 0}};
+  if (housekeeping) runs_.AddPollFds(&fds);
+  // ppoll: a tick's instant is met to the microsecond, not rounded up to
+  // the next millisecond (every start of a burst waits on it).
+  const struct timespec timeout = absl::ToTimespec(std::clamp(
+      NextWake() - MonoNow(), absl::ZeroDuration(), absl::Seconds(1)));
+  const int n = ppoll(fds.data(), fds.size(), &timeout, nullptr);
+  if (n < 0 && errno != EINTR) {
+    Log(LogLevel::kError, absl::StrCat("poll: ", std::strerror(errno)));
+  }
+  if (n <= 0) {
+    runs_.ReadOutputs(nullptr, 0);
+    return;
+  }
+  if (fds[1].revents != 0) wake_.Drain();
+  if (fds[0].revents != 0) HandleSignals();
+  runs_.ReadOutputs(fds.data() + 2, fds.size() - 2);
+}
+
+int Daemon::Run() {
+  if (const int code = Start(); code != kExitOk) return code;
+  while (Turn()) {
+  }
+  session_.Close();
+  Log(LogLevel::kInfo, absl::StrCat("daemon ", o_.id, " stopped"));
+  return kExitOk;
+}
+
+}  // namespace
+
+absl::Status ValidateDaemonId(const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= 64 &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                           c == '-';
+                  });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid --id \"", id,
+                   "\": want 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+}
+
+int RunCronDaemon(const CronDaemonOptions& options) {
+  absl::Status id = ValidateDaemonId(options.id);
+  if (!id.ok()) return ReportFailure(id);
+  absl::Status fits =
+      CheckStopBudget(options.common.ttl, options.common.kill_after);
+  if (!fits.ok()) return ReportFailure(fits);
+  // Before any thread exists: signals go to the fd.
+  absl::StatusOr<std::unique_ptr<SignalSet>> signals =
+      SignalSet::Install(SignalSet::WrapperSignals());
+  if (!signals.ok()) return ReportFailure(signals.status());
+  BecomeSubreaper();
+  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+      etcd::Connection::Dial(options.common.connection);
+  if (!conn.ok()) return ReportFailure(conn.status());
+  int code;
+  {
+    Daemon daemon(options, **signals, **conn);
+    code = daemon.Run();
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  _exit(code);
+}
+
+}  // namespace conch

@@ -1,0 +1,83 @@
+// JobTable: the job definitions one conchd schedules, and which of their
+// ticks are due.
+//
+// Each definition gets its schedule parsed once; its next tick is never
+// before the daemon started (restarts do not replay missed ticks) and, for
+// a changed definition, never before the change was seen. TakeDue(now)
+// hands out every tick whose instant has come, oldest first per job, and
+// moves each job past `now`; it costs nothing while no tick is due (no scan
+// of the jobs before next_due()).
+//
+// No etcd, no clock of its own: time comes in as arguments (tests use a
+// fake one). Thread-compatible (conchd's loop thread).
+//
+// Example:
+//   JobTable table(absl::Now());
+//   table.Upsert(job, absl::Now());
+//   for (const Tick& t : table.TakeDue(absl::Now())) { ... claim t ... }
+//   sleep until table.next_due();
+#ifndef CONCH_CONCH_DAEMON_JOB_TABLE_H_
+#define CONCH_CONCH_DAEMON_JOB_TABLE_H_
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/cron.h"
+#include "core/schedule.h"
+
+namespace conch::daemon {
+
+// A job definition, shared (never copied) by every tick, claim and run of
+// it that is in flight.
+using JobRef = std::shared_ptr<const etcd::CronJob>;
+
+// One tick of one job.
+struct Tick {
+  JobRef job;
+  absl::Time instant;
+};
+
+class JobTable {
+ public:
+  // No tick before `start`.
+  explicit JobTable(absl::Time start) : start_(start) {}
+
+  // Adds or replaces a definition seen at `now`. InvalidArgument (and the
+  // job is dropped) when its schedule or zone cannot be parsed.
+  absl::Status Upsert(etcd::CronJob job, absl::Time now);
+  void Erase(const std::string& encoded);
+  void Clear();
+
+  // The definition of `encoded`, or nullptr.
+  JobRef Find(const std::string& encoded) const;
+  size_t size() const { return jobs_.size(); }
+
+  // Every tick with instant <= now, oldest first per job; each job moves
+  // on to its first tick after `now`.
+  std::vector<Tick> TakeDue(absl::Time now);
+  // No job has a tick before this (InfiniteFuture without jobs).
+  absl::Time next_due() const { return next_due_; }
+
+ private:
+  struct Scheduled {
+    JobRef job;
+    Schedule schedule;
+    absl::Time next;  // the next tick to hand out
+  };
+
+  // Constant after construction.
+  const absl::Time start_;
+
+  std::map<std::string, Scheduled> jobs_;  // by encoded name
+  // A lower bound of every job's next tick (InfinitePast forces a scan).
+  absl::Time next_due_ = absl::InfiniteFuture();
+};
+
+}  // namespace conch::daemon
+
+#endif  // CONCH_CONCH_DAEMON_JOB_TABLE_H_

@@ -1,0 +1,121 @@
+// JobTable with a fake clock: which ticks are due, never one before the
+// daemon started, a changed definition's ticks from the change on, and no
+// scan while nothing is due.
+#include "conch/daemon/job_table.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/cron.h"
+#include "gtest/gtest.h"
+
+namespace conch::daemon {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);  // :00 UTC
+
+etcd::CronJob Job(const std::string& name, const std::string& schedule,
+                  const std::string& tz = "UTC") {
+  etcd::CronJob job;
+  job.name = name;
+  job.encoded = name;
+  job.job.set_schedule(schedule);
+  job.job.set_tz(tz);
+  job.job.add_argv("true");
+  return job;
+}
+
+std::vector<absl::Time> Instants(const std::vector<Tick>& ticks) {
+  std::vector<absl::Time> out;
+  for (const Tick& t : ticks) out.push_back(t.instant);
+  return out;
+}
+
+TEST(JobTableTest, HandsOutEachTickOnceWhenItsInstantComes) {
+  JobTable table(kT0);
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 10s"), kT0).ok());
+  EXPECT_EQ(table.next_due(), kT0);
+  EXPECT_EQ(Instants(table.TakeDue(kT0)), std::vector<absl::Time>{kT0});
+  EXPECT_TRUE(table.TakeDue(kT0 + absl::Seconds(9)).empty());
+  EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(10));
+  const std::vector<Tick> due = table.TakeDue(kT0 + absl::Seconds(10));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].job->name, "a");
+  EXPECT_EQ(due[0].instant, kT0 + absl::Seconds(10));
+}
+
+TEST(JobTableTest, ATickMissedByTheLoopIsStillHandedOutOldestFirst) {
+  JobTable table(kT0);
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 1s"), kT0).ok());
+  // The loop woke 2.5 s late: every tick since is due, for the claim
+  // policy to call too late or not.
+  EXPECT_EQ(Instants(table.TakeDue(kT0 + absl::Milliseconds(2500))),
+            (std::vector<absl::Time>{kT0, kT0 + absl::Seconds(1),
+                                     kT0 + absl::Seconds(2)}));
+  EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(3));
+}
+
+TEST(JobTableTest, NeverATickBeforeTheDaemonStarted) {
+  const absl::Time start = kT0 + absl::Milliseconds(1);
+  JobTable table(start);
+  // Seen before the start (a list read just before): still no tick at kT0.
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 1s"), kT0).ok());
+  EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(1));
+  EXPECT_TRUE(table.TakeDue(kT0 + absl::Milliseconds(999)).empty());
+}
+
+TEST(JobTableTest, AChangedDefinitionTicksFromTheChangeOn) {
+  JobTable table(kT0);
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 10s"), kT0).ok());
+  table.TakeDue(kT0);
+  // Replaced at +12 s by a 1 s schedule: its ticks from +12 s on, none of
+  // the old schedule's (+20 s) nor any before the change.
+  ASSERT_TRUE(
+      table.Upsert(Job("a", "@every 1s"), kT0 + absl::Seconds(12)).ok());
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(Instants(table.TakeDue(kT0 + absl::Seconds(13))),
+            (std::vector<absl::Time>{kT0 + absl::Seconds(12),
+                                     kT0 + absl::Seconds(13)}));
+}
+
+TEST(JobTableTest, ABadScheduleIsRefusedAndDropsTheOldDefinition) {
+  JobTable table(kT0);
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 1s"), kT0).ok());
+  absl::Status bad = table.Upsert(Job("a", "61 * * * *"), kT0);
+  EXPECT_TRUE(absl::IsInvalidArgument(bad)) << bad;
+  EXPECT_EQ(table.Find("a"), nullptr);
+  EXPECT_TRUE(table.TakeDue(kT0 + absl::Seconds(5)).empty());
+  absl::Status zone = table.Upsert(Job("b", "@every 1s", "Mars/Olympus"), kT0);
+  EXPECT_TRUE(absl::IsInvalidArgument(zone)) << zone;
+}
+
+TEST(JobTableTest, ErasedAndClearedJobsTickNoMore) {
+  JobTable table(kT0);
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 1s"), kT0).ok());
+  ASSERT_TRUE(table.Upsert(Job("b", "@every 1s"), kT0).ok());
+  table.Erase("a");
+  ASSERT_NE(table.Find("b"), nullptr);
+  std::vector<Tick> due = table.TakeDue(kT0);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].job->name, "b");
+  table.Clear();
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.next_due(), absl::InfiniteFuture());
+  EXPECT_TRUE(table.TakeDue(kT0 + absl::Seconds(5)).empty());
+}
+
+TEST(JobTableTest, TicksFollowTheJobsZone) {
+  const absl::Time before = absl::FromCivil(
+      absl::CivilSecond(2027, 3, 27, 12, 0, 0), absl::UTCTimeZone());
+  JobTable berlin(before);
+  ASSERT_TRUE(
+      berlin.Upsert(Job("b", "0 9 * * *", "Europe/Berlin"), before).ok());
+  // 09:00 in Berlin on the 28th is 07:00 UTC (summer time).
+  EXPECT_EQ(berlin.next_due(),
+            absl::FromCivil(absl::CivilSecond(2027, 3, 28, 7, 0, 0),
+                            absl::UTCTimeZone()));
+}
+
+}  // namespace
+}  // namespace conch::daemon

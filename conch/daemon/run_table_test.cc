@@ -1,0 +1,240 @@
+// RunTable with real processes and a real fuse, no etcd: a run's outcome
+// (exit code, signal, output tail, CONCH_* environment), starts that cannot
+// happen, a quick child reaped before it was registered, a lingering group,
+// and stops (shutdown, and a loss left to the fuse's one SIGTERM).
+#include "conch/daemon/run_table.h"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/daemon/completion.h"
+#include "conch/daemon/job_table.h"
+#include "core/cron.h"
+#include "core/fuse.h"
+#include "core/mono_time.h"
+#include "core/notifier.h"
+#include "core/reaper.h"
+#include "gtest/gtest.h"
+#include "testing/files.h"
+#include "testing/poll.h"
+
+namespace conch::daemon {
+namespace {
+
+class RunTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> dir = test::MakeTempDir("run-table-");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *dir;
+    absl::StatusOr<std::unique_ptr<Fuse>> fuse =
+        Fuse::Start(absl::Milliseconds(300));
+    ASSERT_TRUE(fuse.ok()) << fuse.status();
+    fuse_ = *std::move(fuse);
+  }
+  void TearDown() override { test::RemoveTree(dir_).IgnoreError(); }
+
+  static Tick ShellTick(const std::string& script,
+                        absl::Time instant = absl::Now()) {
+    auto job = std::make_shared<etcd::CronJob>();
+    job->name = "job one";
+    job->encoded = "job%20one";
+    job->job.add_argv("/bin/sh");
+    job->job.add_argv("-c");
+    job->job.add_argv(script);
+    return Tick{job, instant};
+  }
+
+  RunStart StartOf(Tick tick) {
+    return RunStart{std::move(tick), 42, "7f", fuse_,
+                    MonoNow() + absl::Seconds(60)};
+  }
+
+  // Runs the loop's part (register, reap, read, advance) until `n`
+  // outcomes came back or `deadline` passed.
+  std::vector<RunOutcome> Drive(size_t n, absl::Time deadline) {
+    std::vector<RunOutcome> outcomes;
+    while (outcomes.size() < n && absl::Now() < deadline) {
+      for (Completion& c : done_.TakeAll()) {
+        Spawned* s = std::get_if<Spawned>(&c);
+        if (s == nullptr) continue;
+        if (auto o = runs_.Register(std::move(*s))) outcomes.push_back(*o);
+      }
+      reaper_.Reap();
+      for (RunOutcome& o : runs_.Advance(MonoNow())) outcomes.push_back(o);
+      std::vector<struct pollfd> fds;
+      runs_.AddPollFds(&fds);
+      poll(fds.data(), fds.size(), 10);
+      runs_.ReadOutputs(fds.data(), fds.size());
+    }
+    return outcomes;
+  }
+
+  // Waits for the spawner's report of the one run started.
+  Spawned NextSpawned() {
+    std::vector<Completion> got;
+    EXPECT_TRUE(test::PollUntil(
+                    [&] {
+                      got = done_.TakeAll();
+                      return !got.empty();
+                    },
+                    absl::Now() + absl::Seconds(5))
+                    .ok());
+    if (got.empty() || !std::holds_alternative<Spawned>(got[0])) return {};
+    return std::move(std::get<Spawned>(got[0]));
+  }
+
+  std::string dir_;
+  std::shared_ptr<const Fuse> fuse_;
+  Notifier wake_;
+  CompletionQueue done_{&wake_};
+  Reaper reaper_;
+  RunTable runs_{{.daemon_id = "d1",
+                  .kill_after = absl::Milliseconds(300),
+                  .max_late = absl::Seconds(10)},
+                 &done_,
+                 &reaper_};
+};
+
+TEST_F(RunTableTest, ARunsOutcomeCarriesItsCodeOutputAndEnvironment) {
+  ASSERT_FALSE(runs_
+                   .Start(StartOf(ShellTick(
+                       "echo \"$CONCH_JOB|$CONCH_NAME|$CONCH_REV|$CONCH_LEASE"
+                       "|$CONCH_TICK\"; echo err >&2; exit 7")))
+                   .has_value());
+  EXPECT_EQ(runs_.spawning(), 1);
+  std::vector<RunOutcome> got = Drive(1, absl::Now() + absl::Seconds(10));
+  ASSERT_EQ(got.size(), 1u);
+  const records::Result& r = got[0].result;
+  EXPECT_EQ(r.daemon(), "d1");
+  EXPECT_EQ(r.exit_code(), 7);
+  EXPECT_TRUE(absl::StartsWith(r.output_tail(), "job one|job one|42|7f|"))
+      << r.output_tail();
+  EXPECT_TRUE(absl::EndsWith(r.output_tail(), "\nerr\n")) << r.output_tail();
+  EXPECT_TRUE(absl::StartsWith(got[0].line, "failed (code 7) after "))
+      << got[0].line;
+  EXPECT_TRUE(absl::EndsWith(got[0].line, ", rev 42")) << got[0].line;
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_FALSE(runs_.RunningHere("job%20one"));
+}
+
+TEST_F(RunTableTest, ACommandThatIsNotThereNeverStarts) {
+  Tick tick = ShellTick("");
+  auto job = std::make_shared<etcd::CronJob>(*tick.job);
+  job->job.clear_argv();
+  job->job.add_argv("conch-no-such-command");
+  tick.job = job;
+  std::optional<RunOutcome> o = runs_.Start(StartOf(tick));
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->result.exit_code(), 127);
+  EXPECT_TRUE(absl::StrContains(o->line, "not started")) << o->line;
+  EXPECT_EQ(runs_.spawning(), 0);
+  EXPECT_EQ(done_.outstanding(), 0);
+}
+
+TEST_F(RunTableTest, ATickTooOldToStartIsSkippedAsLate) {
+  ASSERT_FALSE(
+      runs_.Start(StartOf(ShellTick("exit 0", absl::Now() - absl::Seconds(11))))
+          .has_value());
+  std::vector<RunOutcome> got = Drive(1, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].result.skipped(), "late");
+  EXPECT_TRUE(runs_.empty());
+}
+
+TEST_F(RunTableTest, AChildReapedBeforeItWasRegisteredKeepsItsStatus) {
+  ASSERT_FALSE(runs_.Start(StartOf(ShellTick("exit 3"))).has_value());
+  Spawned s = NextSpawned();
+  ASSERT_TRUE(s.child.ok()) << s.child.status();
+  const pid_t pid = (*s.child)->pid();
+  // The loop reaps it before it hears of the start.
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    reaper_.Reap();
+                    return kill(pid, 0) != 0;
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  ASSERT_FALSE(runs_.Register(std::move(s)).has_value());
+  std::vector<RunOutcome> got = Drive(1, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].result.exit_code(), 3);
+}
+
+TEST_F(RunTableTest, ARunLastsUntilItsGroupIsGone) {
+  const std::string bg = dir_ + "/bg";
+  ASSERT_FALSE(runs_
+                   .Start(StartOf(ShellTick(
+                       absl::StrCat("sleep 300 & echo $! > ", bg, "; exit 0"))))
+                   .has_value());
+  std::vector<RunOutcome> got = Drive(1, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].result.exit_code(), 0);
+  absl::StatusOr<std::string> pid = test::ReadFile(bg);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_NE(kill(std::stoi(*pid), 0), 0) << "the background sleep survived";
+}
+
+TEST_F(RunTableTest, AShutdownStopsEveryRun) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE(runs_.Start(StartOf(ShellTick("sleep 300"))).has_value());
+  }
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    Drive(0, absl::Now());
+                    for (Completion& c : done_.TakeAll()) {
+                      runs_.Register(std::move(std::get<Spawned>(c)));
+                    }
+                    return runs_.size() == 3;
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  EXPECT_TRUE(runs_.RunningHere("job%20one"));
+  runs_.StopAll("shutdown", /*lease_lost=*/false, MonoNow());
+  const MonoTime now = MonoNow();
+  EXPECT_LE(runs_.NextWake(now), now + GroupRun::kRecheck);
+  std::vector<RunOutcome> got = Drive(3, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 3u);
+  for (const RunOutcome& o : got) {
+    EXPECT_EQ(o.result.signal(), SIGTERM);
+    EXPECT_TRUE(absl::EndsWith(o.line, "stopped by conchd")) << o.line;
+  }
+}
+
+TEST_F(RunTableTest, ALossIsLeftToTheFusesOneSigterm) {
+  const std::string terms = dir_ + "/terms";
+  const std::string ready = dir_ + "/ready";
+  ASSERT_FALSE(runs_
+                   .Start(StartOf(ShellTick(
+                       absl::StrCat("trap 'echo t >> ", terms, "' TERM; touch ",
+                                    ready, "; while :; do sleep 0.02; done"))))
+                   .has_value());
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    Drive(0, absl::Now());
+                    for (Completion& c : done_.TakeAll()) {
+                      runs_.Register(std::move(std::get<Spawned>(c)));
+                    }
+                    return test::ReadFile(ready).ok();
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  runs_.StopAll("lease lost", /*lease_lost=*/true, MonoNow());
+  EXPECT_TRUE(fuse_->Fired());
+  std::vector<RunOutcome> got = Drive(1, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].result.signal(), SIGKILL);  // it ignored the TERM
+  absl::StatusOr<std::string> t = test::ReadFile(terms);
+  EXPECT_EQ(t.value_or("(none)"), "t\n");
+}
+
+}  // namespace
+}  // namespace conch::daemon

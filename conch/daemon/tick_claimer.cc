@@ -1,0 +1,113 @@
+#include "conch/daemon/tick_claimer.h"
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "conch/daemon/claim_policy.h"
+#include "core/cron_state.h"
+
+namespace conch::daemon {
+
+void TickClaimer::ClaimBatched(std::vector<Tick> ticks,
+                               const records::Claim& claim) {
+  for (std::vector<Tick>& batch :
+       Batches(std::move(ticks), etcd::CronStore::kMaxBatch)) {
+    done_->Expect(static_cast<int>(batch.size()));
+    pool_->Submit([this, batch = std::move(batch), claim] {
+      std::vector<etcd::CronStore::BatchItem> items;
+      for (const Tick& t : batch) items.push_back({t.job.get(), t.instant});
+      absl::StatusOr<etcd::ClaimOutcome> all =
+          store_->ClaimBatch(items, claim, absl::Now() + call_timeout_);
+      for (const Tick& t : batch) {
+        if (all.ok() && all->claimed) {
+          done_->Push(ClaimDone{t, *all, claim.lease()});
+        } else {
+          // Somebody took one of them (or the Txn failed): one by one.
+          done_->Push(ClaimNow(t, claim, 0, false));
+        }
+      }
+    });
+  }
+}
+
+void TickClaimer::ClaimFallbacks(std::vector<Tick> ticks,
+                                 std::vector<bool> running_here,
+                                 const records::Claim& claim) {
+  std::vector<std::vector<bool>> here =
+      Batches(std::move(running_here), kFallbackRead);
+  std::vector<std::vector<Tick>> batches =
+      Batches(std::move(ticks), kFallbackRead);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    done_->Expect(static_cast<int>(batches[b].size()));
+    pool_->Submit([this, batch = std::move(batches[b]),
+                   here = std::move(here[b]), claim] {
+      std::vector<etcd::CronStore::BatchItem> items;
+      for (const Tick& t : batch) items.push_back({t.job.get(), t.instant});
+      absl::StatusOr<std::vector<bool>> taken =
+          store_->Claimed(items, absl::Now() + call_timeout_);
+      for (size_t k = 0; k < batch.size(); ++k) {
+        if (taken.ok() && (*taken)[k]) {
+          // Claimed by another daemon: not ours.
+          done_->Push(ClaimDone{batch[k], etcd::ClaimOutcome{}, claim.lease()});
+          continue;
+        }
+        done_->Push(ClaimNow(batch[k], claim, 0, here[k]));
+      }
+    });
+  }
+}
+
+void TickClaimer::ClaimOne(Tick tick, const records::Claim& claim,
+                           int64_t request_revision, bool running_here) {
+  done_->Expect();
+  pool_->Submit(
+      [this, tick = std::move(tick), claim, request_revision, running_here] {
+        done_->Push(ClaimNow(tick, claim, request_revision, running_here));
+      });
+}
+
+ClaimDone TickClaimer::ClaimNow(const Tick& tick, const records::Claim& claim,
+                                int64_t request_revision,
+                                bool running_here) const {
+  ClaimDone c{tick, etcd::ClaimOutcome{}, claim.lease()};
+  const absl::Time deadline = absl::Now() + call_timeout_;
+  // --overlap skip: a run of this job here already means "still running";
+  // otherwise ask etcd whether any daemon still runs an earlier tick.
+  bool skip = false;
+  if (tick.job->job.overlap() == "skip") {
+    skip = running_here;
+    if (!skip) {
+      absl::StatusOr<std::vector<etcd::CronTick>> history =
+          store_->History(tick.job->encoded, etcd::kCronHistory, deadline);
+      absl::StatusOr<std::map<std::string, std::string>> live =
+          store_->LiveDaemons(deadline);
+      if (!history.ok() || !live.ok()) {
+        c.claim = !history.ok() ? history.status() : live.status();
+        return c;
+      }
+      for (const etcd::CronTick& t : *history) {
+        if (t.instant < tick.instant && etcd::StateOfTick(t, *live).kind ==
+                                            etcd::TickState::Kind::kRunning) {
+          skip = true;
+        }
+      }
+    }
+  }
+  std::optional<records::Result> skipped;
+  if (skip) {
+    records::Result r;
+    r.set_daemon(daemon_id_);
+    r.set_started(claim.claimed_at());
+    r.set_ended(claim.claimed_at());
+    r.set_skipped("overlap");
+    skipped = r;
+  }
+  c.skipped = skip;
+  c.claim = store_->Claim(*tick.job, tick.instant, claim, skipped,
+                          request_revision, deadline);
+  return c;
+}
+
+}  // namespace conch::daemon
