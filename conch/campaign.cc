@@ -138,7 +138,7 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
   }
   Log(LogLevel::kDebug,
       absl::StrCat("session lease ", etcd::LeaseHex((*session)->lease())));
-  std::unique_ptr<Acquirer> acquirer = c.factory(c.conn, c.watches, **session);
+  std::unique_ptr<Acquirer> acquirer = c.factory(**session);
   Acquirer& recipe = *acquirer;
   // However the campaign ends, its lease is revoked, once.
   absl::Cleanup close = [&session, &c] { CloseSession(**session, c.o); };

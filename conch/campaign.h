@@ -59,9 +59,10 @@ class Acquirer {
   virtual std::string Describe() const = 0;
 };
 
-using AcquirerFactory = std::function<std::unique_ptr<Acquirer>(
-    etcd::Connection& conn, etcd::WatchStream& watches,
-    etcd::Session& session)>;
+// Makes the recipe for one campaign, on its session (which gives the
+// connection and watch stream).
+using AcquirerFactory =
+    std::function<std::unique_ptr<Acquirer>(etcd::Session& session)>;
 
 // The flags of the acquire-and-run mode, as typed.
 struct CampaignFlags {

@@ -105,12 +105,9 @@ int RunWho(const ElectArgs& args, const CommonOptions& o,
 // Election behind the Acquirer interface.
 class ElectAcquirer : public Acquirer {
  public:
-  ElectAcquirer(etcd::Connection& conn, etcd::WatchStream& watches,
-                etcd::Session& session, const std::string& office,
+  ElectAcquirer(etcd::Session& session, const std::string& office,
                 const ElectArgs& args)
-      : election_(&conn, &watches, &session, office),
-        session_(session),
-        args_(args) {}
+      : election_(&session, office), session_(session), args_(args) {}
 
   absl::StatusOr<bool> Enter(absl::Time deadline) override {
     absl::StatusOr<std::string> record =
@@ -172,13 +169,9 @@ int RunElect(const ElectArgs& args, const CommonFlags& common) {
     }
     return RunWho(args, *o, office);
   }
-  return RunCampaignCommand(
-      args.run, *o,
-      [&](etcd::Connection& conn, etcd::WatchStream& watches,
-          etcd::Session& session) {
-        return std::make_unique<ElectAcquirer>(conn, watches, session, office,
-                                               args);
-      });
+  return RunCampaignCommand(args.run, *o, [&](etcd::Session& session) {
+    return std::make_unique<ElectAcquirer>(session, office, args);
+  });
 }
 
 }  // namespace conch

@@ -2,11 +2,13 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
 #include "conch/json_writer.h"
@@ -27,17 +29,22 @@ constexpr int64_t kMaxMax = 1000000;
 // Semaphore behind the Acquirer interface.
 class SemaAcquirer : public Acquirer {
  public:
-  SemaAcquirer(etcd::Connection& conn, etcd::WatchStream& watches,
-               etcd::Session& session, const std::string& group, int64_t max,
+  SemaAcquirer(etcd::Session& session, const std::string& group, int64_t max,
                const SemaArgs& args)
-      : sem_(&conn, &watches, &session, group, max),
-        session_(session),
-        max_(max),
-        args_(args) {}
+      : sem_(&session, group, max), session_(session), max_(max), args_(args) {}
 
   absl::StatusOr<bool> Enter(absl::Time deadline) override {
-    return sem_.Enter(MakeHolder(session_.lease(), args_.run.command),
-                      deadline);
+    const records::Holder holder =
+        MakeHolder(session_.lease(), args_.run.command);
+    return sem_.Enter(
+        [holder](absl::string_view state, int slot) {
+          records::Holder h = holder;
+          h.set_state(std::string(state));
+          if (slot >= 0) h.set_slot(slot);
+          absl::StatusOr<std::string> json = records::ToJson(h);
+          return json.ok() ? *json : std::string("{}");
+        },
+        deadline);
   }
   absl::StatusOr<bool> Check(const std::function<void()>& on_change,
                              absl::Time deadline) override {
@@ -188,13 +195,9 @@ int RunSema(const SemaArgs& args, const CommonFlags& common) {
     return RunWho(args, *o, name_prefix, max);
   }
   const std::string group = absl::StrCat(name_prefix, max, "/");
-  return RunCampaignCommand(
-      args.run, *o,
-      [&](etcd::Connection& conn, etcd::WatchStream& watches,
-          etcd::Session& session) {
-        return std::make_unique<SemaAcquirer>(conn, watches, session, group,
-                                              max, args);
-      });
+  return RunCampaignCommand(args.run, *o, [&](etcd::Session& session) {
+    return std::make_unique<SemaAcquirer>(session, group, max, args);
+  });
 }
 
 }  // namespace conch

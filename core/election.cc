@@ -7,11 +7,8 @@
 
 namespace conch::etcd {
 
-Election::Election(Connection* conn, WatchStream* watches, Session* session,
-                   std::string office_prefix)
-    : conn_(conn),
-      watches_(watches),
-      session_(session),
+Election::Election(Session* session, std::string office_prefix)
+    : session_(session),
       prefix_(std::move(office_prefix)),
       key_(absl::StrCat(prefix_, LeaseHex(session->lease()))) {}
 
@@ -40,7 +37,7 @@ absl::StatusOr<bool> Election::Enter(const std::string& value,
   txn.success = {TxnOp::Put(key_, value, {.lease = session_->lease()}),
                  TxnOp::Get(prefix_, first)};
   txn.failure = {TxnOp::Get(key_)};
-  absl::StatusOr<TxnResult> r = Kv(conn_).Txn(txn, deadline);
+  absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(txn, deadline);
   if (!r.ok()) return r.status();
   bool leading = false;
   if (r->succeeded) {
@@ -99,7 +96,7 @@ absl::StatusOr<bool> Election::Reevaluate(
   before.limit = 1;
   TxnRequest read;
   read.success = {TxnOp::Get(key_), TxnOp::Get(prefix_, before)};
-  absl::StatusOr<TxnResult> r = Kv(conn_).Txn(read, deadline);
+  absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(read, deadline);
   if (!r.ok()) return r.status();
   const GetResult& mine = std::get<GetResult>(r->results[0]);
   const GetResult& pred = std::get<GetResult>(r->results[1]);
@@ -124,7 +121,7 @@ absl::StatusOr<bool> Election::Reevaluate(
     options.on_ready = on_change;
     watcher_.reset();
     absl::StatusOr<std::unique_ptr<Watcher>> w =
-        watches_->Watch(predecessor_, std::move(options), deadline);
+        session_->watches()->Watch(predecessor_, std::move(options), deadline);
     if (!w.ok()) {
       dirty_ = true;
       return w.status();
@@ -140,7 +137,7 @@ absl::Status Election::Leave(absl::Time deadline) {
   TxnRequest txn;
   txn.compare = {Compare::CreateRevision(key_, CompareOp::kEqual, revision_)};
   txn.success = {TxnOp::Delete(key_)};
-  absl::StatusOr<TxnResult> r = Kv(conn_).Txn(txn, deadline);
+  absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(txn, deadline);
   return r.status();
 }
 

@@ -19,11 +19,11 @@
 // If our own key has disappeared, Check() returns NotFound: the session was
 // lost and the caller must not run the child.
 //
-// Ownership: borrows the Connection, WatchStream and Session (all must
-// outlive it). Thread-compatible: one thread drives it.
+// Ownership: borrows the Session (and its connection and watch stream),
+// which must outlive it. Thread-compatible: one thread drives it.
 //
 // Example:
-//   Election e(&conn, &watches, session.get(), "/conch/elect/db/");
+//   Election e(session.get(), "/conch/elect/db/");
 //   absl::StatusOr<bool> leading = e.Enter(record_json, deadline);
 //   while (leading.ok() && !*leading) {
 //     wait for wake.fd() ...;
@@ -52,8 +52,7 @@ namespace conch::etcd {
 class Election {
  public:
   // `office_prefix` ends in '/' and holds nothing but this office's keys.
-  Election(Connection* conn, WatchStream* watches, Session* session,
-           std::string office_prefix);
+  Election(Session* session, std::string office_prefix);
 
   // Puts our candidate key with `value`. Returns true when we lead at once.
   absl::StatusOr<bool> Enter(const std::string& value, absl::Time deadline);
@@ -87,9 +86,7 @@ class Election {
                                   absl::Time deadline);
 
   // Constant after construction.
-  Connection* const conn_;      // not owned
-  WatchStream* const watches_;  // not owned
-  Session* const session_;      // not owned
+  Session* const session_;  // not owned
   const std::string prefix_;
   const std::string key_;
 

@@ -1,36 +1,23 @@
 #include "core/semaphore.h"
 
+#include <map>
+#include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/etcd_status.h"
-#include "core/records.h"
 
 namespace conch::etcd {
 
-Semaphore::Semaphore(Connection* conn, WatchStream* watches, Session* session,
-                     std::string group_prefix, int64_t max)
-    : conn_(conn),
-      watches_(watches),
-      session_(session),
+Semaphore::Semaphore(Session* session, std::string group_prefix, int64_t max)
+    : session_(session),
       prefix_(std::move(group_prefix)),
       max_(max),
       queue_key_(absl::StrCat(prefix_, "q/", LeaseHex(session->lease()))) {}
-
-std::string Semaphore::Value(const char* state, int slot) const {
-  records::Holder h = record_;
-  h.set_state(state);
-  if (slot >= 0) {
-    h.set_slot(slot);
-  } else {
-    h.clear_slot();
-  }
-  absl::StatusOr<std::string> json = records::ToJson(h);
-  return json.ok() ? *json : "{}";
-}
 
 std::set<int> Semaphore::SlotsOf(const GetResult& slots) const {
   std::set<int> taken;
@@ -45,9 +32,8 @@ std::set<int> Semaphore::SlotsOf(const GetResult& slots) const {
   return taken;
 }
 
-absl::StatusOr<bool> Semaphore::Enter(const records::Holder& record,
-                                      absl::Time deadline) {
-  record_ = record;
+absl::StatusOr<bool> Semaphore::Enter(ValueFn value, absl::Time deadline) {
+  value_ = std::move(value);
   const std::string queue = absl::StrCat(prefix_, "q/");
   const std::string slot0 = absl::StrCat(prefix_, "slot/0");
   // One Txn either way. Uncontended (nobody queued, slot 0 free): the queue
@@ -70,14 +56,14 @@ absl::StatusOr<bool> Semaphore::Enter(const records::Holder& record,
   txn.compare = {nobody_queued,
                  Compare::CreateRevision(slot0, CompareOp::kEqual, 0)};
   txn.success = {
-      TxnOp::Put(slot0, Value("holding", 0), {.lease = session_->lease()}),
-      TxnOp::Put(queue_key_, Value("holding", 0),
+      TxnOp::Put(slot0, value_("holding", 0), {.lease = session_->lease()}),
+      TxnOp::Put(queue_key_, value_("holding", 0),
                  {.lease = session_->lease()})};
-  txn.failure = {TxnOp::Put(queue_key_, Value("waiting", -1),
+  txn.failure = {TxnOp::Put(queue_key_, value_("waiting", -1),
                             {.lease = session_->lease()}),
                  TxnOp::Get(queue_key_), TxnOp::Get(queue, first_n),
                  TxnOp::Get(absl::StrCat(prefix_, "slot/"), slots)};
-  absl::StatusOr<TxnResult> r = Kv(conn_).Txn(txn, deadline);
+  absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(txn, deadline);
   if (!r.ok()) return r.status();
   if (r->succeeded) {
     queue_revision_ = r->revision;
@@ -119,13 +105,13 @@ absl::StatusOr<bool> Semaphore::Claim(std::set<int> taken,
     txn.compare = {Compare::CreateRevision(slot_key, CompareOp::kEqual, 0),
                    Compare::CreateRevision(queue_key_, CompareOp::kEqual,
                                            queue_revision_)};
-    txn.success = {
-        TxnOp::Put(slot_key, Value("holding", k), {.lease = session_->lease()}),
-        TxnOp::Put(queue_key_, Value("holding", k),
-                   {.lease = session_->lease()})};
+    txn.success = {TxnOp::Put(slot_key, value_("holding", k),
+                              {.lease = session_->lease()}),
+                   TxnOp::Put(queue_key_, value_("holding", k),
+                              {.lease = session_->lease()})};
     txn.failure = {TxnOp::Get(queue_key_),
                    TxnOp::Get(absl::StrCat(prefix_, "slot/"), slots)};
-    absl::StatusOr<TxnResult> r = Kv(conn_).Txn(txn, deadline);
+    absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(txn, deadline);
     if (!r.ok()) return r.status();
     if (r->succeeded) {
       slot_ = k;
@@ -161,7 +147,7 @@ absl::Status Semaphore::WatchFrom(const std::string& key, bool prefix,
   options.no_put = deletes_only;
   options.on_ready = on_change;
   absl::StatusOr<std::unique_ptr<Watcher>> w =
-      watches_->Watch(key, std::move(options), deadline);
+      session_->watches()->Watch(key, std::move(options), deadline);
   if (!w.ok()) {
     dirty_ = true;
     return w.status();
@@ -212,7 +198,7 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
   read.success = {TxnOp::Get(queue_key_), TxnOp::Get(queue, ahead),
                   TxnOp::Get(queue, predecessor),
                   TxnOp::Get(absl::StrCat(prefix_, "slot/"), slots)};
-  absl::StatusOr<TxnResult> r = Kv(conn_).Txn(read, deadline);
+  absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(read, deadline);
   if (!r.ok()) return r.status();
   const GetResult& mine = std::get<GetResult>(r->results[0]);
   if (mine.kvs.empty() || mine.kvs[0].create_revision != queue_revision_) {
@@ -266,7 +252,7 @@ absl::Status Semaphore::Leave(absl::Time deadline) {
   if (slot_ >= 0) {
     txn.success.push_back(TxnOp::Delete(absl::StrCat(prefix_, "slot/", slot_)));
   }
-  return Kv(conn_).Txn(txn, deadline).status();
+  return Kv(session_->connection()).Txn(txn, deadline).status();
 }
 
 absl::StatusOr<std::vector<SemaGroup>> Semaphore::Inspect(
@@ -281,6 +267,10 @@ absl::StatusOr<std::vector<SemaGroup>> Semaphore::Inspect(
   absl::StatusOr<GetResult> r = kv.Get(from, all, deadline);
   if (!r.ok()) return r.status();
   std::map<int64_t, SemaGroup> groups;
+  // A holder's queue key and slot key are on its lease: the queue keys on
+  // a lease that holds no slot are the waiters.
+  std::map<int64_t, std::set<LeaseId>> holding;  // by group
+  std::map<int64_t, std::vector<KeyValue>> queued;
   for (const KeyValue& entry : r->kvs) {
     absl::string_view rest(entry.key);
     if (!absl::ConsumePrefix(&rest, name_prefix)) continue;
@@ -294,12 +284,16 @@ absl::StatusOr<std::vector<SemaGroup>> Semaphore::Inspect(
       if (!absl::SimpleAtoi(parts[2], &slot)) continue;
       g.holders.push_back(SemaGroup::Holder{slot, entry.create_revision,
                                             entry.key, entry.value});
+      holding[n].insert(entry.lease);
     } else if (parts[1] == "q") {
-      records::Holder h;
-      if (records::FromJson(entry.value, &h).ok() && h.state() == "holding") {
-        continue;
+      queued[n].push_back(entry);
+    }
+  }
+  for (auto& [n, entries] : queued) {
+    for (KeyValue& entry : entries) {
+      if (holding[n].count(entry.lease) == 0) {
+        groups[n].waiters.push_back(std::move(entry));
       }
-      g.waiters.push_back(entry);
     }
   }
   std::vector<SemaGroup> out;

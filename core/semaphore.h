@@ -24,12 +24,14 @@
 // Step-wise like Election: Enter() queues (and claims at once when it can),
 // Check() re-evaluates after a watch event, Leave() removes the keys.
 //
-// Ownership: borrows the Connection, WatchStream and Session. Thread-
-// compatible: one thread drives it.
+// Ownership: borrows the Session (and its connection and watch stream),
+// which must outlive it. Thread-compatible: one thread drives it.
 //
 // Example:
-//   Semaphore sem(&conn, &watches, session.get(), group_prefix, 3);
-//   absl::StatusOr<bool> holding = sem.Enter(record, deadline);
+//   Semaphore sem(session.get(), group_prefix, 3);
+//   absl::StatusOr<bool> holding = sem.Enter(
+//       [&](absl::string_view state, int slot) { return Record(state, slot); },
+//       deadline);
 //   while (holding.ok() && !*holding) {
 //     wait ...; holding = sem.Check([&] { wake.Notify(); }, deadline);
 //   }
@@ -46,10 +48,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/connection.h"
 #include "core/kv.h"
-#include "core/records.pb.h"
 #include "core/sema_plan.h"
 #include "core/session.h"
 #include "core/types.h"
@@ -66,19 +68,22 @@ struct SemaGroup {
     std::string key;
     std::string value;  // the stored record
   };
-  std::vector<Holder> holders;    // by slot
-  std::vector<KeyValue> waiters;  // queue keys still waiting, in order
+  std::vector<Holder> holders;  // by slot
+  // Queue keys of contenders that hold no slot (by lease), in order.
+  std::vector<KeyValue> waiters;
 };
 
 class Semaphore {
  public:
-  Semaphore(Connection* conn, WatchStream* watches, Session* session,
-            std::string group_prefix, int64_t max);
+  // The value of our keys for a state ("waiting" or "holding") and a slot
+  // (-1 while waiting): what `--who` shows of a contender.
+  using ValueFn = std::function<std::string(absl::string_view state, int slot)>;
 
-  // Queues with `record` (state/slot are filled in here). Returns true
-  // when a slot was claimed at once.
-  absl::StatusOr<bool> Enter(const records::Holder& record,
-                             absl::Time deadline);
+  Semaphore(Session* session, std::string group_prefix, int64_t max);
+
+  // Queues (our keys' values come from `value`). Returns true when a slot
+  // was claimed at once.
+  absl::StatusOr<bool> Enter(ValueFn value, absl::Time deadline);
   // Whether we hold a slot now; cheap while the watch reported nothing.
   absl::StatusOr<bool> Check(const std::function<void()>& on_change,
                              absl::Time deadline);
@@ -108,18 +113,15 @@ class Semaphore {
                          int64_t start_revision,
                          const std::function<void()>& on_change,
                          absl::Time deadline);
-  std::string Value(const char* state, int slot) const;
   std::set<int> SlotsOf(const GetResult& slots) const;
 
   // Constant after construction.
-  Connection* const conn_;      // not owned
-  WatchStream* const watches_;  // not owned
-  Session* const session_;      // not owned
-  const std::string prefix_;    // group prefix, ends in '/'
+  Session* const session_;    // not owned
+  const std::string prefix_;  // group prefix, ends in '/'
   const int64_t max_;
   const std::string queue_key_;
 
-  records::Holder record_;
+  ValueFn value_;
   int64_t queue_revision_ = 0;
   int64_t rank_ = -1;
   int slot_ = -1;

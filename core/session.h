@@ -73,6 +73,10 @@ class Session {
   ~Session();
 
   LeaseId lease() const { return lease_; }
+  // The connection and watch stream the session was created on, for the
+  // recipes that borrow it.
+  Connection* connection() const { return conn_; }
+  WatchStream* watches() const { return watches_; }
   absl::Duration ttl() const { return ttl_; }
   MonoTime deadline() const { return keepalive_->deadline(); }
   // When the session counts as lost unless a keepalive answer comes first.
