@@ -97,8 +97,9 @@ int RunRm(const CronArgs& a, const CommonOptions& o) {
   return kExitOk;
 }
 
-std::string TickJson(const etcd::CronTick& t, const etcd::TickState& s) {
-  JsonWriter w;
+void WriteTick(JsonWriter& w, const etcd::CronTick& t,
+               const etcd::TickState& s) {
+  w.BeginObject();
   w.Field("tick", records::FormatRfc3339(t.instant));
   w.Field("state", etcd::TickStateName(s.kind));
   w.Field("text", etcd::FormatTickState(s));
@@ -114,7 +115,7 @@ std::string TickJson(const etcd::CronTick& t, const etcd::TickState& s) {
     if (t.result->has_skipped()) w.Field("skipped", t.result->skipped());
     w.Field("output_tail", t.result->output_tail());
   }
-  return w.Finish();
+  w.EndObject();
 }
 
 std::string TickText(const etcd::CronTick& t, const etcd::TickState& s) {
@@ -125,6 +126,56 @@ std::string TickText(const etcd::CronTick& t, const etcd::TickState& s) {
   }
   absl::StrAppend(&line, "  rev ", t.claim_revision);
   return line;
+}
+
+// What `cron ls` shows of one job.
+struct JobView {
+  const etcd::CronJob* job;
+  std::string next;  // the next tick, or why there is none
+  bool schedulable = false;
+  std::vector<etcd::CronTick> ticks;  // newest first
+};
+
+void WriteJob(JsonWriter& w, const JobView& v, int history,
+              const std::map<std::string, std::string>& live) {
+  const records::Job& job = v.job->job;
+  w.BeginObject();
+  w.Field("name", v.job->name);
+  w.Field("schedule", job.schedule());
+  w.Field("tz", job.tz());
+  w.Field("overlap", job.overlap());
+  w.Field("next", v.schedulable ? v.next : "");
+  w.Key("argv").BeginArray();
+  for (const std::string& arg : job.argv()) w.String(arg);
+  w.EndArray().Key("last");
+  if (v.ticks.empty()) {
+    w.Null();
+  } else {
+    WriteTick(w, v.ticks[0], etcd::StateOfTick(v.ticks[0], live));
+  }
+  w.Key("history").BeginArray();
+  for (size_t i = 0; history > 0 && i < v.ticks.size(); ++i) {
+    WriteTick(w, v.ticks[i], etcd::StateOfTick(v.ticks[i], live));
+  }
+  w.EndArray().EndObject();
+}
+
+void PrintJob(const JobView& v, int history,
+              const std::map<std::string, std::string>& live) {
+  const records::Job& job = v.job->job;
+  std::string last = "-\t-";
+  if (!v.ticks.empty()) {
+    last = absl::StrCat(
+        records::FormatRfc3339(v.ticks[0].instant), "\t",
+        etcd::FormatTickState(etcd::StateOfTick(v.ticks[0], live)));
+  }
+  std::cout << v.job->name << "\t" << job.schedule() << "\t" << job.tz() << "\t"
+            << job.overlap() << "\t" << v.next << "\t" << last << "\n";
+  for (size_t i = 0; history > 0 && i < v.ticks.size(); ++i) {
+    std::cout << "  "
+              << TickText(v.ticks[i], etcd::StateOfTick(v.ticks[i], live))
+              << "\n";
+  }
 }
 
 int RunLs(const CronArgs& a, const CommonOptions& o) {
@@ -141,77 +192,33 @@ int RunLs(const CronArgs& a, const CommonOptions& o) {
       store.LiveDaemons(d->deadline);
   if (!live.ok()) return ReportFailure(live.status());
   const absl::Time now = absl::Now();
-  std::string json = "[";
-  if (!o.json) {
-    std::cout << "NAME\tSCHEDULE\tTZ\tOVERLAP\tNEXT\tLAST\tSTATE\n";
-  }
-  bool first = true;
-  bool found = a.name.empty();
+  std::vector<JobView> views;
   for (const etcd::CronJob& job : list->jobs) {
     if (!a.name.empty() && job.name != a.name) continue;
-    found = true;
     absl::StatusOr<std::vector<etcd::CronTick>> ticks =
         store.History(job.encoded, std::max(1, a.history), d->deadline);
     if (!ticks.ok()) return ReportFailure(ticks.status());
     absl::StatusOr<Schedule> schedule =
         Schedule::Parse(job.job.schedule(), job.job.tz());
-    const std::string next =
+    views.push_back(JobView{
+        &job,
         schedule.ok() ? records::FormatRfc3339(schedule->Next(now))
-                      : absl::StrCat("(", schedule.status().message(), ")");
-    if (o.json) {
-      JsonWriter w;
-      w.Field("name", job.name);
-      w.Field("schedule", job.job.schedule());
-      w.Field("tz", job.job.tz());
-      w.Field("overlap", job.job.overlap());
-      w.Field("next", schedule.ok() ? next : "");
-      std::string obj = w.Finish();
-      obj.pop_back();
-      absl::StrAppend(&obj, ",\"argv\":[");
-      for (int i = 0; i < job.job.argv_size(); ++i) {
-        absl::StrAppend(&obj, i > 0 ? "," : "",
-                        JsonWriter::Quote(job.job.argv(i)));
-      }
-      absl::StrAppend(&obj, "],\"last\":");
-      if (ticks->empty()) {
-        absl::StrAppend(&obj, "null");
-      } else {
-        absl::StrAppend(
-            &obj, TickJson((*ticks)[0], etcd::StateOfTick((*ticks)[0], *live)));
-      }
-      absl::StrAppend(&obj, ",\"history\":[");
-      for (size_t i = 0; a.history > 0 && i < ticks->size(); ++i) {
-        absl::StrAppend(
-            &obj, i > 0 ? "," : "",
-            TickJson((*ticks)[i], etcd::StateOfTick((*ticks)[i], *live)));
-      }
-      absl::StrAppend(&obj, "]}");
-      absl::StrAppend(&json, first ? "" : ",", obj);
-      first = false;
-      continue;
-    }
-    std::string last = "-\t-";
-    if (!ticks->empty()) {
-      last = absl::StrCat(
-          records::FormatRfc3339((*ticks)[0].instant), "\t",
-          etcd::FormatTickState(etcd::StateOfTick((*ticks)[0], *live)));
-    }
-    std::cout << job.name << "\t" << job.job.schedule() << "\t" << job.job.tz()
-              << "\t" << job.job.overlap() << "\t" << next << "\t" << last
-              << "\n";
-    for (size_t i = 0; a.history > 0 && i < ticks->size(); ++i) {
-      std::cout << "  "
-                << TickText((*ticks)[i], etcd::StateOfTick((*ticks)[i], *live))
-                << "\n";
-    }
+                      : absl::StrCat("(", schedule.status().message(), ")"),
+        schedule.ok(), *std::move(ticks)});
   }
-  if (!found) {
+  if (!a.name.empty() && views.empty()) {
     std::cerr << "conch: no job \"" << a.name << "\"\n";
     return kExitVacant;
   }
   if (o.json) {
-    std::cout << json << "]\n";
+    JsonWriter w;
+    w.BeginArray();
+    for (const JobView& v : views) WriteJob(w, v, a.history, *live);
+    w.EndArray();
+    std::cout << w.Finish() << "\n";
   } else {
+    std::cout << "NAME\tSCHEDULE\tTZ\tOVERLAP\tNEXT\tLAST\tSTATE\n";
+    for (const JobView& v : views) PrintJob(v, a.history, *live);
     for (const etcd::BadCronJob& bad : list->bad) {
       std::cout << "(unreadable job " << bad.key << ": " << bad.error << ")\n";
     }

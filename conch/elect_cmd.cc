@@ -34,12 +34,10 @@ std::string DescribeLeader(const etcd::KeyValue& kv, bool json) {
   const absl::Status parsed = records::FromJson(kv.value, &h);
   if (json) {
     // The stored record, plus where it lives.
-    std::string out = parsed.ok() ? kv.value : "{}";
-    out.pop_back();
-    absl::StrAppend(&out, out.size() > 1 ? "," : "",
-                    "\"rev\":", kv.create_revision,
-                    ",\"key\":", JsonWriter::Quote(kv.key), "}");
-    return out;
+    JsonWriter w;
+    w.BeginObject().Members(parsed.ok() ? kv.value : "");
+    w.Field("rev", kv.create_revision).Field("key", kv.key).EndObject();
+    return w.Finish();
   }
   if (!parsed.ok()) {
     return absl::StrCat("(unreadable holder record: ", parsed.message(),

@@ -75,15 +75,12 @@ class SemaAcquirer : public Acquirer {
   const SemaArgs& args_;
 };
 
-// The stored record with the slot key's revision and key added.
-std::string RecordJson(const std::string& value, int64_t rev,
-                       const std::string& key) {
+// The stored record with the key's revision and the key added.
+void WriteRecord(JsonWriter& w, const std::string& value, int64_t rev,
+                 const std::string& key) {
   records::Holder h;
-  std::string out = records::FromJson(value, &h).ok() ? value : "{}";
-  out.pop_back();
-  absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"rev\":", rev,
-                  ",\"key\":", JsonWriter::Quote(key), "}");
-  return out;
+  w.BeginObject().Members(records::FromJson(value, &h).ok() ? value : "");
+  w.Field("rev", rev).Field("key", key).EndObject();
 }
 
 int RunWho(const SemaArgs& args, const CommonOptions& o,
@@ -97,29 +94,22 @@ int RunWho(const SemaArgs& args, const CommonOptions& o,
   if (!groups.ok()) return ReportFailure(groups.status());
   bool held = false;
   if (o.json) {
-    std::string out = absl::StrCat("{\"name\":", JsonWriter::Quote(args.name),
-                                   ",\"groups\":[");
-    for (size_t i = 0; i < groups->size(); ++i) {
-      const etcd::SemaGroup& g = (*groups)[i];
-      absl::StrAppend(&out, i > 0 ? "," : "", "{\"max\":", g.max,
-                      ",\"holders\":[");
-      for (size_t j = 0; j < g.holders.size(); ++j) {
-        absl::StrAppend(&out, j > 0 ? "," : "",
-                        RecordJson(g.holders[j].value, g.holders[j].revision,
-                                   g.holders[j].key));
+    JsonWriter w;
+    w.BeginObject().Field("name", args.name).Key("groups").BeginArray();
+    for (const etcd::SemaGroup& g : *groups) {
+      w.BeginObject().Field("max", g.max).Key("holders").BeginArray();
+      for (const etcd::SemaGroup::Holder& h : g.holders) {
+        WriteRecord(w, h.value, h.revision, h.key);
       }
-      absl::StrAppend(&out, "],\"waiters\":[");
-      for (size_t j = 0; j < g.waiters.size(); ++j) {
-        absl::StrAppend(
-            &out, j > 0 ? "," : "",
-            RecordJson(g.waiters[j].value, g.waiters[j].create_revision,
-                       g.waiters[j].key));
+      w.EndArray().Key("waiters").BeginArray();
+      for (const etcd::KeyValue& kv : g.waiters) {
+        WriteRecord(w, kv.value, kv.create_revision, kv.key);
       }
-      absl::StrAppend(&out, "]}");
+      w.EndArray().EndObject();
       held = held || !g.holders.empty();
     }
-    absl::StrAppend(&out, "]}");
-    std::cout << out << std::endl;
+    w.EndArray().EndObject();
+    std::cout << w.Finish() << std::endl;
     return held ? kExitOk : kExitVacant;
   }
   for (const etcd::SemaGroup& g : *groups) {

@@ -43,6 +43,7 @@ int RunStatus(const StatusArgs& /*args*/, const CommonFlags& common) {
   }
   if (options->json) {
     JsonWriter w;
+    w.BeginObject();
     w.Field("endpoint", status->endpoint);
     w.Field("version", status->version);
     w.Field("cluster_id", absl::StrFormat("%016x", status->cluster_id));
@@ -51,6 +52,7 @@ int RunStatus(const StatusArgs& /*args*/, const CommonFlags& common) {
     w.Field("raft_term", static_cast<int64_t>(status->raft_term));
     w.Field("revision", status->revision);
     w.Field("db_size", status->db_size);
+    w.EndObject();
     std::cout << w.Finish() << "\n";
   } else {
     std::cout << "endpoint:  " << status->endpoint << "\n"
