@@ -119,6 +119,72 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
   }
 }
 
+// How waiting for a recipe ended: it holds, or the campaign ends with an
+// exit code, or it starts over (--restart after a loss).
+struct Waited {
+  enum class End { kAcquired, kExit, kCampaignAgain };
+  End end = End::kAcquired;
+  int exit_code = 0;
+};
+
+Waited ExitWith(int code) { return {Waited::End::kExit, code}; }
+constexpr Waited kCampaignAgain{Waited::End::kCampaignAgain, 0};
+
+// Waits, after Enter, until `recipe` holds: on its watch, and reading etcd
+// again at least once per TTL anyway (a watch event that never came, on a
+// dead connection before it was retired or through a bug, costs at most
+// that much, and is logged).
+Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
+                     MonoTime give_up) {
+  c.wake.Notify();  // arm the first watch before waiting for anything
+  MonoTime reread_at = MonoNow() + c.o.ttl;
+  while (true) {
+    WaitResult w =
+        WaitForEvent(c.signals, c.wake, std::min(give_up, reread_at));
+    if (w.what == WaitResult::What::kStop) {
+      recipe.Leave(c.o.CallDeadline()).IgnoreError();
+      return ExitWith(128 + w.signal);
+    }
+    if (w.what == WaitResult::What::kTimeout && MonoNow() >= give_up) {
+      recipe.Leave(c.o.CallDeadline()).IgnoreError();
+      std::cerr << "conch: " << recipe.Describe()
+                << " not acquired within --timeout\n";
+      return ExitWith(kExitTempFail);
+    }
+    if (absl::Status lost = session.status(); !lost.ok()) {
+      if (c.args.restart) return kCampaignAgain;
+      std::cerr << "conch: lost the session while waiting: " << lost.message()
+                << "\n";
+      return ExitWith(kExitUnavailable);
+    }
+    const bool periodic = MonoNow() >= reread_at;
+    if (periodic) {
+      recipe.Invalidate();
+      reread_at = MonoNow() + c.o.ttl;
+    }
+    absl::StatusOr<bool> leading =
+        recipe.Check([&c] { c.wake.Notify(); }, c.o.CallDeadline());
+    if (leading.ok() && *leading) {
+      if (periodic) {
+        Log(LogLevel::kWarn,
+            absl::StrCat(recipe.Describe(),
+                         ": acquired on the periodic re-read; no watch event "
+                         "had announced it"));
+      }
+      return Waited{};
+    }
+    if (leading.ok() || absl::IsUnavailable(leading.status()) ||
+        absl::IsDeadlineExceeded(leading.status())) {
+      continue;  // not yet, or an etcd hiccup: the session decides
+    }
+    if (etcd::IsLeaseNotFound(leading.status())) {
+      if (c.args.restart) return kCampaignAgain;
+      return ExitWith(Fail(absl::UnavailableError(leading.status().message())));
+    }
+    return ExitWith(Fail(leading.status()));
+  }
+}
+
 // One campaign: a session, a key, the wait, then Hold. Returns the exit
 // code, or nullopt to start over (with --restart after a loss).
 std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
@@ -138,13 +204,12 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
   }
   Log(LogLevel::kDebug,
       absl::StrCat("session lease ", etcd::LeaseHex((*session)->lease())));
-  std::unique_ptr<Acquirer> acquirer = c.factory(**session);
-  Acquirer& recipe = *acquirer;
+  std::unique_ptr<Acquirer> recipe = c.factory(**session);
   // However the campaign ends, its lease is revoked, once.
   absl::Cleanup close = [&session, &c] { CloseSession(**session, c.o); };
-  absl::StatusOr<bool> leading = recipe.Enter(c.o.CallDeadline());
+  absl::StatusOr<bool> leading = recipe->Enter(c.o.CallDeadline());
   Log(LogLevel::kDebug,
-      absl::StrCat("entered ", recipe.Describe(), ": ",
+      absl::StrCat("entered ", recipe->Describe(), ": ",
                    leading.ok() && *leading ? "held" : "waiting"));
   if (!leading.ok()) {
     if (c.acquired_once && absl::IsUnavailable(leading.status())) {
@@ -153,62 +218,16 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
     return Fail(leading.status());
   }
   if (!*leading && c.args.nonblock) {
-    std::cerr << "conch: " << recipe.Describe() << " is held (--nonblock)\n";
+    std::cerr << "conch: " << recipe->Describe() << " is held (--nonblock)\n";
     return kExitTempFail;
   }
-  // Arm the first watch before waiting for anything to happen.
-  if (!*leading) c.wake.Notify();
-  // A waiter trusts its watch, and reads etcd again at least once per TTL
-  // anyway: a watch event that never came (a dead connection before it was
-  // retired, or a bug) costs at most that much, and is logged.
-  MonoTime reread_at = MonoNow() + c.o.ttl;
-  while (!*leading) {
-    WaitResult w =
-        WaitForEvent(c.signals, c.wake, std::min(give_up, reread_at));
-    if (w.what == WaitResult::What::kStop) {
-      recipe.Leave(c.o.CallDeadline()).IgnoreError();
-      return 128 + w.signal;
-    }
-    if (w.what == WaitResult::What::kTimeout && MonoNow() >= give_up) {
-      recipe.Leave(c.o.CallDeadline()).IgnoreError();
-      std::cerr << "conch: " << recipe.Describe()
-                << " not acquired within --timeout\n";
-      return kExitTempFail;
-    }
-    absl::Status lost = (*session)->status();
-    if (!lost.ok()) {
-      if (c.args.restart) return std::nullopt;
-      std::cerr << "conch: lost the session while waiting: " << lost.message()
-                << "\n";
-      return kExitUnavailable;
-    }
-    const bool periodic = MonoNow() >= reread_at;
-    if (periodic) {
-      recipe.Invalidate();
-      reread_at = MonoNow() + c.o.ttl;
-    }
-    leading = recipe.Check([&c] { c.wake.Notify(); }, c.o.CallDeadline());
-    if (periodic && leading.ok() && *leading) {
-      Log(LogLevel::kWarn,
-          absl::StrCat(recipe.Describe(),
-                       ": acquired on the periodic re-read; no watch event "
-                       "had announced it"));
-    }
-    if (!leading.ok()) {
-      if (absl::IsUnavailable(leading.status()) ||
-          absl::IsDeadlineExceeded(leading.status())) {
-        leading = false;  // etcd hiccup: keep waiting, the session decides
-        continue;
-      }
-      if (etcd::IsLeaseNotFound(leading.status())) {
-        if (c.args.restart) return std::nullopt;
-        return Fail(absl::UnavailableError(leading.status().message()));
-      }
-      return Fail(leading.status());
-    }
+  if (!*leading) {
+    const Waited waited = WaitToAcquire(c, **session, *recipe, give_up);
+    if (waited.end == Waited::End::kCampaignAgain) return std::nullopt;
+    if (waited.end == Waited::End::kExit) return waited.exit_code;
   }
   c.acquired_once = true;
-  return Hold(c, **session, recipe);
+  return Hold(c, **session, *recipe);
 }
 
 int RunCampaigns(const CampaignSpec& spec, const CommonOptions& options,

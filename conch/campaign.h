@@ -1,8 +1,10 @@
-// The acquire → hold → release cycle that `conch elect` and `conch sema`
-// share: a session, a recipe that queues and waits (Election or
-// Semaphore, behind the small Acquirer interface), signals and timeouts
-// while waiting, the child under supervision with the fuse, handover by
-// revoking the lease, and --restart.
+// The campaign: the acquire → hold → release cycle of `conch elect` and
+// `conch sema`, the policy layer above the recipes. It decides when to
+// campaign (again), opens a session per campaign, drives a recipe
+// (Election or Semaphore, behind the small Acquirer interface) through
+// Enter and the wait (signals, --timeout, --nonblock), holds (RunHeld in
+// wrapper.h, again and again with --restart) and hands over by revoking
+// the lease.
 //
 // Exit codes (spec 00): the child's; 69 etcd unreachable before anything
 // was acquired (or the session lost while waiting, without --restart); 70
@@ -12,10 +14,9 @@
 // Thread-compatible: runs on the main thread, which owns the SignalSet.
 //
 // Example:
-//   return RunCampaignCommand(flags, options,
-//       [&](etcd::Connection& c, etcd::WatchStream& w, etcd::Session& s) {
-//         return std::make_unique<ElectAcquirer>(c, w, s, office, name);
-//       });
+//   return RunCampaignCommand(flags, options, [&](etcd::Session& s) {
+//     return std::make_unique<ElectAcquirer>(s, office, args);
+//   });
 #ifndef CONCH_CONCH_CAMPAIGN_H_
 #define CONCH_CONCH_CAMPAIGN_H_
 

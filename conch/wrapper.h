@@ -1,6 +1,7 @@
-// The pieces `conch elect` and `conch sema` share once they have decided
-// what to hold: the holder record, waiting while listening to signals, and
-// running the child under the session with the fuse armed.
+// The wrapper: the mechanics under a campaign (campaign.h), with no policy
+// of their own. The holder record; waiting while listening to signals;
+// running one child under a held session with its group armed in the fuse
+// (RunHeld), until the child's group is gone.
 //
 // Thread-compatible: everything runs on the main thread, which owns the
 // SignalSet (the FuseKeeper is fed from gRPC threads).
