@@ -98,6 +98,76 @@ absl::Status CheckExecutable(const std::string& path, absl::string_view shown) {
   return absl::OkStatus();
 }
 
+// The environment for execve: the parent's entries (pointed to, not copied)
+// minus the ones spec.env overrides, then spec.env (kept in `*added`). No
+// allocation per entry: conchd starts hundreds of runs in the same instant.
+std::vector<char*> BuildEnvp(const ChildSpec& spec,
+                             std::vector<std::string>* added) {
+  added->reserve(spec.env.size());
+  for (const auto& [k, v] : spec.env) added->push_back(absl::StrCat(k, "=", v));
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const absl::string_view kv(*e);
+    const size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) continue;
+    const absl::string_view key = kv.substr(0, eq);
+    const bool overridden =
+        std::any_of(spec.env.begin(), spec.env.end(),
+                    [key](const auto& o) { return o.first == key; });
+    if (!overridden) envp.push_back(*e);
+  }
+  for (std::string& s : *added) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  return envp;
+}
+
+// The null-terminated argv for execve, pointing into `*args`.
+std::vector<char*> BuildArgv(std::vector<std::string>* args) {
+  std::vector<char*> argv;
+  argv.reserve(args->size() + 1);
+  for (std::string& a : *args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
+// Opens what the child's stdin becomes when its output is redirected
+// (`output_fd` >= 0), close-on-exec; -1 when there is nothing to open.
+absl::StatusOr<int> OpenDevNullFor(int output_fd) {
+  if (output_fd < 0) return -1;
+  const int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0) {
+    return absl::InternalError(
+        absl::StrCat("open /dev/null: ", std::strerror(errno)));
+  }
+  return devnull;
+}
+
+// The child's execve errno: `shared_errno` (what it left in shared memory),
+// or what it wrote to `errpipe` where vfork is a fork. Closes the pipe.
+int ReadExecErrno(int shared_errno, const int errpipe[2]) {
+  int child_errno = shared_errno;
+  if (errpipe[0] >= 0) {
+    close(errpipe[1]);
+    int piped = 0;
+    ssize_t n;
+    do {
+      n = read(errpipe[0], &piped, sizeof(piped));
+    } while (n < 0 && errno == EINTR);
+    close(errpipe[0]);
+    if (n == sizeof(piped)) child_errno = piped;
+  }
+  return child_errno;
+}
+
+// The error Spawn reports for a child whose execve failed with `err`.
+absl::Status ExecError(const ChildSpec& spec, const std::string& path,
+                       int err) {
+  const std::string what = absl::StrCat(spec.argv.empty() ? path : spec.argv[0],
+                                        ": ", std::strerror(err));
+  if (err == ENOENT) return absl::NotFoundError(what);
+  return absl::PermissionDeniedError(what);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ResolveCommand(absl::string_view command) {
@@ -137,43 +207,18 @@ int ExitCodeFromWaitStatus(int wait_status) {
 absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls are allowed (gRPC threads exist).
-  // The environment: the parent's entries (pointed to, not copied) minus
-  // the ones spec.env overrides, then spec.env. No allocation per entry:
-  // conchd starts hundreds of runs in the same instant.
   std::vector<std::string> added;
-  added.reserve(spec.env.size());
-  for (const auto& [k, v] : spec.env) added.push_back(absl::StrCat(k, "=", v));
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const absl::string_view kv(*e);
-    const size_t eq = kv.find('=');
-    if (eq == absl::string_view::npos) continue;
-    const absl::string_view key = kv.substr(0, eq);
-    const bool overridden =
-        std::any_of(spec.env.begin(), spec.env.end(),
-                    [key](const auto& o) { return o.first == key; });
-    if (!overridden) envp.push_back(*e);
-  }
-  for (std::string& s : added) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  const std::vector<char*> envp = BuildEnvp(spec, &added);
   std::vector<std::string> argv_copy = spec.argv;
-  std::vector<char*> argv;
-  argv.reserve(argv_copy.size() + 1);
-  for (std::string& a : argv_copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const std::vector<char*> argv = BuildArgv(&argv_copy);
   const std::string path = spec.path;
 
   const bool tty = spec.die_with_parent && spec.take_terminal &&
                    isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
   const int output_fd = spec.output_fd;
-  int devnull = -1;
-  if (output_fd >= 0) {
-    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0) {
-      return absl::InternalError(
-          absl::StrCat("open /dev/null: ", std::strerror(errno)));
-    }
-  }
+  const absl::StatusOr<int> devnull_or = OpenDevNullFor(output_fd);
+  if (!devnull_or.ok()) return devnull_or.status();
+  const int devnull = *devnull_or;
   int exec_errno = 0;
   int errpipe[2] = {-1, -1};
   if (kVforkIsFork && pipe2(errpipe, O_CLOEXEC) != 0) {
@@ -208,26 +253,13 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   if (tty) tcsetpgrp(STDIN_FILENO, pid);
   std::unique_ptr<Child> child(new Child(pid, tty));
   child->nice_errno_ = nice_errno;
-  int child_errno = *static_cast<volatile int*>(&exec_errno);
-  if (errpipe[0] >= 0) {
-    close(errpipe[1]);
-    int piped = 0;
-    ssize_t n;
-    do {
-      n = read(errpipe[0], &piped, sizeof(piped));
-    } while (n < 0 && errno == EINTR);
-    close(errpipe[0]);
-    if (n == sizeof(piped)) child_errno = piped;
-  }
+  const int child_errno =
+      ReadExecErrno(*static_cast<volatile int*>(&exec_errno), errpipe);
   if (child_errno != 0) {
     int status = 0;
     waitpid(pid, &status, 0);
     child->SetExited(status);
-    const std::string what =
-        absl::StrCat(spec.argv.empty() ? path : spec.argv[0], ": ",
-                     std::strerror(child_errno));
-    if (child_errno == ENOENT) return absl::NotFoundError(what);
-    return absl::PermissionDeniedError(what);
+    return ExecError(spec, path, child_errno);
   }
   return child;
 }

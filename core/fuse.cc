@@ -71,11 +71,21 @@ struct GuardClock {
   }
 };
 
-// The guard's whole life, after fork(). Async-signal-safe calls only: the
-// wrapper has other threads whose locks may be held at the fork.
-[[noreturn]] void GuardMain(int fd, int64_t kill_after_ns, int64_t margin_ns) {
-  setsid();
-  // Stray signals from the terminal or a group kill must not stop it.
+// What the guard holds: its socket to the wrapper, its clock and the armed
+// groups (a fixed array, no allocation after the fork).
+struct Guard {
+  Guard(int fd, int64_t kill_after_ns, int64_t margin_ns)
+      : fd(fd), clock{kill_after_ns, margin_ns} {}
+
+  int fd;
+  GuardClock clock;
+  int n = 0;
+  pid_t groups[Fuse::kMaxGroups];
+};
+
+// Ignores the signals a terminal or a user may send (and SIGPIPE), and
+// unblocks all signals.
+void IgnoreStraySignals() {
   struct sigaction ign;
   std::memset(&ign, 0, sizeof(ign));
   ign.sa_handler = SIG_IGN;
@@ -88,6 +98,10 @@ struct GuardClock {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// Closes every descriptor but the socket `fd`, which moves to 3; returns 3.
+int KeepOnlySocket(int fd) {
   // Keep nothing of the wrapper's but the socket (no etcd sockets, no tty).
   if (fd != 3) {
     dup2(fd, 3);
@@ -97,96 +111,135 @@ struct GuardClock {
   close(0);
   close(1);
   close(2);
+  return fd;
+}
 
-  // The armed groups: a fixed array, no allocation after the fork.
-  pid_t groups[Fuse::kMaxGroups];
-  int n = 0;
-  GuardClock clock{kill_after_ns, margin_ns};
-  // Fires: tells the wrapper first (so that it never sees the effect
-  // before the cause), then SIGTERM, and SIGCONT for a stopped group.
-  auto fire = [&](int64_t now) {
-    const Message report{kFired, 0, 0};
-    ssize_t ignored = send(fd, &report, sizeof(report), MSG_NOSIGNAL);
-    (void)ignored;
-    clock.Fire(now);
-    SignalAll(groups, n, SIGTERM);
-    SignalAll(groups, n, SIGCONT);
-  };
+// SIGKILLs every armed group and ends the guard.
+[[noreturn]] void KillAllAndExit(const Guard& g) {
+  SignalAll(g.groups, g.n, SIGKILL);
+  _exit(0);
+}
+
+// Fires: tells the wrapper first (so that it never sees the effect before
+// the cause), then SIGTERM, and SIGCONT for a stopped group.
+void FireGuard(Guard* g, int64_t now) {
+  const Message report{kFired, 0, 0};
+  ssize_t ignored = send(g->fd, &report, sizeof(report), MSG_NOSIGNAL);
+  (void)ignored;
+  g->clock.Fire(now);
+  SignalAll(g->groups, g->n, SIGTERM);
+  SignalAll(g->groups, g->n, SIGCONT);
+}
+
+// Does what the clock says is due at `now`: fire, or SIGKILL and exit, or
+// exit once a fired guard has nothing left to guard.
+void ActOnClock(Guard* g, int64_t now) {
+  if (g->n > 0 && !g->clock.fired() && now >= g->clock.term_at()) {
+    FireGuard(g, now);
+  }
+  if (g->clock.fired() && now >= g->clock.kill_at) KillAllAndExit(*g);
+  // A fired fuse with nothing left to guard has done its work.
+  if (g->clock.fired() && g->n == 0) _exit(0);
+}
+
+// Waits for a message until the guard's next deadline; true if the socket
+// is readable.
+bool WaitForMessages(const Guard& g, int64_t now) {
+  int64_t wake = kNever;
+  if (g.clock.fired()) {
+    wake = g.clock.kill_at;
+  } else if (g.n > 0) {
+    wake = g.clock.term_at();
+  }
+  struct timespec timeout;
+  struct timespec* timeout_p = nullptr;
+  if (wake != kNever) {
+    const int64_t left = wake > now ? wake - now : 0;
+    timeout.tv_sec = static_cast<time_t>(left / 1000000000);
+    timeout.tv_nsec = static_cast<long>(left % 1000000000);  // NOLINT
+    timeout_p = &timeout;
+  }
+  struct pollfd p = {g.fd, POLLIN, 0};
+  const int ready = ppoll(&p, 1, timeout_p, nullptr);
+  return ready > 0;
+}
+
+// Adds the group of a kArm message (and takes its deadline).
+void ArmGroup(Guard* g, const Message& m) {
+  if (!g->clock.fired()) g->clock.deadline = m.deadline;
+  if (g->n < Fuse::kMaxGroups) {
+    g->groups[g->n++] = static_cast<pid_t>(m.value);
+    // Armed after it fired (the wrapper never does this): this group gets
+    // the same treatment.
+    if (g->clock.fired()) {
+      kill(-g->groups[g->n - 1], SIGTERM);
+      kill(-g->groups[g->n - 1], SIGCONT);
+    }
+  }
+}
+
+// Forgets the group `pgid`, if armed.
+void ReleaseGroup(Guard* g, pid_t pgid) {
+  for (int i = 0; i < g->n; ++i) {
+    if (g->groups[i] == pgid) {
+      g->groups[i] = g->groups[--g->n];
+      break;
+    }
+  }
+}
+
+// Applies one message from the wrapper; kDisarm ends the guard.
+void HandleMessage(Guard* g, const Message& m) {
+  switch (m.type) {
+    case kArm:
+      ArmGroup(g, m);
+      break;
+    case kRelease:
+      ReleaseGroup(g, static_cast<pid_t>(m.value));
+      break;
+    case kDeadline:
+      if (!g->clock.fired()) g->clock.deadline = m.value;
+      break;
+    case kFire:
+      if (!g->clock.fired()) FireGuard(g, MonoNs());
+      break;
+    case kDisarm:
+      _exit(0);
+    default:
+      break;
+  }
+}
+
+// Handles every queued message; SIGKILLs all and exits once the wrapper is
+// gone.
+void HandleQueuedMessages(Guard* g) {
+  while (true) {
+    Message batch[kMessagesPerDatagram];
+    const ssize_t got = recv(g->fd, batch, sizeof(batch), MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    // The wrapper is gone: nobody is left to account for the child.
+    if (got <= 0) KillAllAndExit(*g);
+    const int count =
+        static_cast<int>(static_cast<size_t>(got) / sizeof(Message));
+    for (int k = 0; k < count; ++k) HandleMessage(g, batch[k]);
+  }
+}
+
+// The guard's whole life, after fork(). Async-signal-safe calls only: the
+// wrapper has other threads whose locks may be held at the fork. So are its
+// helpers above: no allocation, no locks, plain system calls.
+[[noreturn]] void GuardMain(int fd, int64_t kill_after_ns, int64_t margin_ns) {
+  setsid();
+  // Stray signals from the terminal or a group kill must not stop it.
+  IgnoreStraySignals();
+  Guard guard(KeepOnlySocket(fd), kill_after_ns, margin_ns);
   while (true) {
     const int64_t now = MonoNs();
-    if (n > 0 && !clock.fired() && now >= clock.term_at()) fire(now);
-    if (clock.fired() && now >= clock.kill_at) {
-      SignalAll(groups, n, SIGKILL);
-      _exit(0);
-    }
-    // A fired fuse with nothing left to guard has done its work.
-    if (clock.fired() && n == 0) _exit(0);
-    int64_t wake = kNever;
-    if (clock.fired()) {
-      wake = clock.kill_at;
-    } else if (n > 0) {
-      wake = clock.term_at();
-    }
-    struct timespec timeout;
-    struct timespec* timeout_p = nullptr;
-    if (wake != kNever) {
-      const int64_t left = wake > now ? wake - now : 0;
-      timeout.tv_sec = static_cast<time_t>(left / 1000000000);
-      timeout.tv_nsec = static_cast<long>(left % 1000000000);  // NOLINT
-      timeout_p = &timeout;
-    }
-    struct pollfd p = {fd, POLLIN, 0};
-    const int ready = ppoll(&p, 1, timeout_p, nullptr);
-    if (ready <= 0) continue;
+    ActOnClock(&guard, now);
+    if (!WaitForMessages(guard, now)) continue;
     // Everything queued is handled in one wakeup: a burst of runs (conchd)
     // arms many groups at once.
-    while (true) {
-      Message batch[kMessagesPerDatagram];
-      const ssize_t got = recv(fd, batch, sizeof(batch), MSG_DONTWAIT);
-      if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      if (got <= 0) {
-        // The wrapper is gone: nobody is left to account for the child.
-        SignalAll(groups, n, SIGKILL);
-        _exit(0);
-      }
-      const int count =
-          static_cast<int>(static_cast<size_t>(got) / sizeof(Message));
-      for (int k = 0; k < count; ++k) {
-        const Message& m = batch[k];
-        switch (m.type) {
-          case kArm:
-            if (!clock.fired()) clock.deadline = m.deadline;
-            if (n < Fuse::kMaxGroups) {
-              groups[n++] = static_cast<pid_t>(m.value);
-              // Armed after it fired (the wrapper never does this): this
-              // group gets the same treatment.
-              if (clock.fired()) {
-                kill(-groups[n - 1], SIGTERM);
-                kill(-groups[n - 1], SIGCONT);
-              }
-            }
-            break;
-          case kRelease:
-            for (int i = 0; i < n; ++i) {
-              if (groups[i] == static_cast<pid_t>(m.value)) {
-                groups[i] = groups[--n];
-                break;
-              }
-            }
-            break;
-          case kDeadline:
-            if (!clock.fired()) clock.deadline = m.value;
-            break;
-          case kFire:
-            if (!clock.fired()) fire(MonoNs());
-            break;
-          case kDisarm:
-            _exit(0);
-          default:
-            break;
-        }
-      }
-    }
+    HandleQueuedMessages(&guard);
   }
 }
 

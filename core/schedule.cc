@@ -168,6 +168,78 @@ bool PlausibleZoneName(absl::string_view tz) {
   return true;
 }
 
+// The interval of "@every D", from the words of the spec.
+absl::StatusOr<absl::Duration> ParseEvery(
+    const std::vector<absl::string_view>& words) {
+  if (words.size() != 2) {
+    return absl::InvalidArgumentError(
+        "want @every and one duration, such as \"@every 90s\"");
+  }
+  absl::StatusOr<absl::Duration> d =
+      ParsePositiveDuration("@every duration", words[1]);
+  if (!d.ok()) return absl::InvalidArgumentError(d.status().message());
+  if (*d < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("@every needs at least 1s");
+  }
+  return *d;
+}
+
+// Replaces the macro in `*words` (such as @daily) by its five fields.
+absl::Status ExpandMacro(std::vector<absl::string_view>* words) {
+  const char* fields = MacroFields((*words)[0]);
+  if (fields == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown macro \"", (*words)[0],
+                     "\" (want @yearly, @annually, @monthly, @weekly, @daily, "
+                     "@midnight, @hourly or @every)"));
+  }
+  if (words->size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat((*words)[0], " takes no arguments"));
+  }
+  *words = absl::StrSplit(fields, ' ');
+  return absl::OkStatus();
+}
+
+// Parses the five cron fields of `words` into `bits`, in order.
+absl::Status ParseFields(const std::vector<absl::string_view>& words,
+                         uint64_t bits[5]) {
+  if (words.size() != 5) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("want 5 fields (min hour dom month dow) or a macro, got ",
+                     words.size()));
+  }
+  const Field* const kFields[] = {&kMinute, &kHour, &kDom, &kMonth, &kDow};
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<uint64_t> b = ParseField(*kFields[i], words[i]);
+    if (!b.ok()) return b.status();
+    bits[i] = *b;
+  }
+  return absl::OkStatus();
+}
+
+// Refuses days of month `doms` that no month of `months` has (bit sets, as
+// in Schedule).
+absl::Status CheckSomeDayExists(uint32_t doms, uint32_t months) {
+  for (int m = 1; m <= 12; ++m) {
+    if (((months >> m) & 1) == 0) continue;
+    for (int d = 1; d <= DaysInMonth(/*leap year*/ 2000, m); ++d) {
+      if ((doms >> d) & 1) return absl::OkStatus();
+    }
+  }
+  std::vector<int> days;
+  for (int d = 1; d <= 31; ++d) {
+    if ((doms >> d) & 1) days.push_back(d);
+  }
+  std::vector<absl::string_view> month_names;
+  for (int m = 1; m <= 12; ++m) {
+    if ((months >> m) & 1) month_names.push_back(kMonthNames[m - 1]);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("never fires (no day ", absl::StrJoin(days, ","), " in ",
+                   absl::StrJoin(month_names, ","), ")"));
+}
+
 }  // namespace
 
 absl::StatusOr<Schedule> Schedule::Parse(absl::string_view spec,
@@ -191,41 +263,18 @@ absl::StatusOr<Schedule> Schedule::Parse(absl::string_view spec,
 
   if (words[0].front() == '@') {
     if (absl::EqualsIgnoreCase(words[0], "@every")) {
-      if (words.size() != 2) {
-        return error("want @every and one duration, such as \"@every 90s\"");
-      }
-      absl::StatusOr<absl::Duration> d =
-          ParsePositiveDuration("@every duration", words[1]);
-      if (!d.ok()) return error(d.status().message());
-      if (*d < absl::Seconds(1)) return error("@every needs at least 1s");
-      s.every_ = *d;
+      absl::StatusOr<absl::Duration> every = ParseEvery(words);
+      if (!every.ok()) return error(every.status().message());
+      s.every_ = *every;
       return s;
     }
-    const char* fields = MacroFields(words[0]);
-    if (fields == nullptr) {
-      return error(absl::StrCat(
-          "unknown macro \"", words[0],
-          "\" (want @yearly, @annually, @monthly, @weekly, @daily, "
-          "@midnight, @hourly or @every)"));
-    }
-    if (words.size() != 1) {
-      return error(absl::StrCat(words[0], " takes no arguments"));
-    }
-    words = absl::StrSplit(fields, ' ');
+    absl::Status expanded = ExpandMacro(&words);
+    if (!expanded.ok()) return error(expanded.message());
   }
 
-  if (words.size() != 5) {
-    return error(
-        absl::StrCat("want 5 fields (min hour dom month dow) or a macro, got ",
-                     words.size()));
-  }
-  const Field* const kFields[] = {&kMinute, &kHour, &kDom, &kMonth, &kDow};
   uint64_t bits[5];
-  for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<uint64_t> b = ParseField(*kFields[i], words[i]);
-    if (!b.ok()) return error(b.status().message());
-    bits[i] = *b;
-  }
+  absl::Status parsed = ParseFields(words, bits);
+  if (!parsed.ok()) return error(parsed.message());
   s.minutes_ = bits[0];
   s.hours_ = static_cast<uint32_t>(bits[1]);
   s.doms_ = static_cast<uint32_t>(bits[2]);
@@ -238,26 +287,8 @@ absl::StatusOr<Schedule> Schedule::Parse(absl::string_view spec,
   // every date: with both restricted the day of week alone matches some day
   // of every month, and a day-of-month field starting with '*' holds day 1.
   if (!s.dom_star_ && s.dow_star_) {
-    bool possible = false;
-    for (int m = 1; m <= 12 && !possible; ++m) {
-      if (((s.months_ >> m) & 1) == 0) continue;
-      for (int d = 1; d <= DaysInMonth(/*leap year*/ 2000, m); ++d) {
-        if ((s.doms_ >> d) & 1) possible = true;
-      }
-    }
-    if (!possible) {
-      std::vector<int> days;
-      for (int d = 1; d <= 31; ++d) {
-        if ((s.doms_ >> d) & 1) days.push_back(d);
-      }
-      std::vector<absl::string_view> months;
-      for (int m = 1; m <= 12; ++m) {
-        if ((s.months_ >> m) & 1) months.push_back(kMonthNames[m - 1]);
-      }
-      return error(absl::StrCat("never fires (no day ",
-                                absl::StrJoin(days, ","), " in ",
-                                absl::StrJoin(months, ","), ")"));
-    }
+    absl::Status possible = CheckSomeDayExists(s.doms_, s.months_);
+    if (!possible.ok()) return error(possible.message());
   }
   return s;
 }

@@ -17,6 +17,24 @@ namespace {
 constexpr absl::Duration kFirstReopenDelay = absl::Milliseconds(50);
 constexpr absl::Duration kMaxReopenDelay = absl::Seconds(1);
 
+// The watch ID a create or cancel answer is for, and forgets it among the
+// unanswered creates; any other answer's own watch ID.
+int64_t AnsweredWatchId(const etcdserverpb::WatchResponse& response,
+                        std::deque<int64_t>* unanswered_creates) {
+  int64_t id = response.watch_id();
+  if (response.created() || (id == -1 && response.canceled())) {
+    // etcd answers create requests in the order they were sent; some
+    // refusals (permission denied) come back without our watch ID.
+    if (id == -1 && !unanswered_creates->empty()) {
+      id = unanswered_creates->front();
+    }
+    auto u =
+        std::find(unanswered_creates->begin(), unanswered_creates->end(), id);
+    if (u != unanswered_creates->end()) unanswered_creates->erase(u);
+  }
+  return id;
+}
+
 }  // namespace
 
 // What the stream knows about one watcher; guarded by WatchStream::mu_.
@@ -33,7 +51,69 @@ struct Watcher::State {
   absl::Status error;             // terminal
   std::vector<Event> fragments;
   std::deque<WatchBatch> ready;
+
+  // Takes etcd's progress answer for the whole stream: everything up to
+  // `revision` was sent.
+  void OnStreamProgress(int64_t revision);
+  // The terminal error for etcd's "canceled" answer `response`.
+  absl::Status CancelStatus(const etcdserverpb::WatchResponse& response) const;
+  // Turns the fragments gathered so far into a batch for Next(), or into a
+  // progress notification if etcd sent no event.
+  void FinishBatch(int64_t revision);
 };
+
+void Watcher::State::OnStreamProgress(int64_t revision) {
+  if (!created) return;
+  next_revision = std::max(next_revision, revision + 1);
+  if (options.progress_notify) {
+    ready.push_back(WatchBatch{{}, revision, true});
+    if (options.on_ready) options.on_ready();
+  }
+}
+
+absl::Status Watcher::State::CancelStatus(
+    const etcdserverpb::WatchResponse& response) const {
+  if (response.compact_revision() > 0) {
+    return MakeEtcdStatus(
+        absl::StatusCode::kOutOfRange,
+        absl::StrCat("watch on \"", key, "\" from revision ", next_revision,
+                     ": required revision has been compacted (compacted at ",
+                     response.compact_revision(), ")"),
+        EtcdCondition::kCompacted);
+  }
+  absl::Status reason = FromEtcdError(
+      static_cast<int>(absl::StatusCode::kUnknown), response.cancel_reason());
+  absl::Status status =
+      reason.ok() ? absl::CancelledError("watch cancelled") : reason;
+  if (response.cancel_reason().empty()) {
+    status = absl::CancelledError(
+        absl::StrCat("etcd cancelled the watch on \"", key, "\""));
+  }
+  return status;
+}
+
+void Watcher::State::FinishBatch(int64_t revision) {
+  WatchBatch batch;
+  batch.revision = revision;
+  for (Event& e : fragments) {
+    // After a reconnect etcd may repeat what was already delivered.
+    if (e.kv.mod_revision < next_revision) continue;
+    batch.events.push_back(std::move(e));
+  }
+  const bool had_events = !fragments.empty();
+  fragments.clear();
+  if (!batch.events.empty()) {
+    next_revision = batch.events.back().kv.mod_revision + 1;
+    ready.push_back(std::move(batch));
+  } else if (!had_events) {
+    // A progress notification: everything up to `revision` was sent.
+    next_revision = std::max(next_revision, revision + 1);
+    if (options.progress_notify) {
+      batch.progress = true;
+      ready.push_back(std::move(batch));
+    }
+  }
+}
 
 // One Watch call. Owned by WatchStream (shared with in-flight callbacks);
 // writes are queued because gRPC allows one at a time. A hold keeps the call
@@ -338,29 +418,12 @@ void WatchStream::OnResponse(Call* call,
       !response.canceled()) {
     // A progress answer for the whole stream (RequestProgress): etcd only
     // sends it when every watcher has caught up.
-    for (auto& [id, state] : watchers_) {
-      if (!state->created) continue;
-      state->next_revision = std::max(state->next_revision, revision + 1);
-      if (state->options.progress_notify) {
-        state->ready.push_back(WatchBatch{{}, revision, true});
-        if (state->options.on_ready) state->options.on_ready();
-      }
-    }
+    for (auto& [id, state] : watchers_) state->OnStreamProgress(revision);
     changed_.SignalAll();
     return;
   }
 
-  int64_t id = response.watch_id();
-  if (response.created() || (id == -1 && response.canceled())) {
-    // etcd answers create requests in the order they were sent; some
-    // refusals (permission denied) come back without our watch ID.
-    if (id == -1 && !unanswered_creates_.empty()) {
-      id = unanswered_creates_.front();
-    }
-    auto u =
-        std::find(unanswered_creates_.begin(), unanswered_creates_.end(), id);
-    if (u != unanswered_creates_.end()) unanswered_creates_.erase(u);
-  }
+  const int64_t id = AnsweredWatchId(response, &unanswered_creates_);
   if (auto c = cancelling_.find(id); c != cancelling_.end()) {
     // Events sent before etcd saw our cancel are dropped; the "canceled"
     // answer is the confirmation Watcher::Cancel waits for.
@@ -381,25 +444,7 @@ void WatchStream::OnResponse(Call* call,
     reopen_delay_ = kFirstReopenDelay;
   }
   if (response.canceled()) {
-    if (response.compact_revision() > 0) {
-      state.error = MakeEtcdStatus(
-          absl::StatusCode::kOutOfRange,
-          absl::StrCat("watch on \"", state.key, "\" from revision ",
-                       state.next_revision,
-                       ": required revision has been compacted (compacted at ",
-                       response.compact_revision(), ")"),
-          EtcdCondition::kCompacted);
-    } else {
-      absl::Status reason =
-          FromEtcdError(static_cast<int>(absl::StatusCode::kUnknown),
-                        response.cancel_reason());
-      state.error =
-          reason.ok() ? absl::CancelledError("watch cancelled") : reason;
-      if (response.cancel_reason().empty()) {
-        state.error = absl::CancelledError(
-            absl::StrCat("etcd cancelled the watch on \"", state.key, "\""));
-      }
-    }
+    state.error = state.CancelStatus(response);
     if (state.options.on_ready) state.options.on_ready();
     watchers_.erase(it);
     changed_.SignalAll();
@@ -414,26 +459,7 @@ void WatchStream::OnResponse(Call* call,
     state.fragments.push_back(internal::FromProto(e));
   }
   if (response.fragment()) return;  // more of this batch follows
-  WatchBatch batch;
-  batch.revision = revision;
-  for (Event& e : state.fragments) {
-    // After a reconnect etcd may repeat what was already delivered.
-    if (e.kv.mod_revision < state.next_revision) continue;
-    batch.events.push_back(std::move(e));
-  }
-  const bool had_events = !state.fragments.empty();
-  state.fragments.clear();
-  if (!batch.events.empty()) {
-    state.next_revision = batch.events.back().kv.mod_revision + 1;
-    state.ready.push_back(std::move(batch));
-  } else if (!had_events) {
-    // A progress notification: everything up to `revision` was sent.
-    state.next_revision = std::max(state.next_revision, revision + 1);
-    if (state.options.progress_notify) {
-      batch.progress = true;
-      state.ready.push_back(std::move(batch));
-    }
-  }
+  state.FinishBatch(revision);
   if (!state.ready.empty() && state.options.on_ready) state.options.on_ready();
   changed_.SignalAll();
 }

@@ -75,6 +75,68 @@ absl::Duration TimeProcess(const std::vector<std::string>& argv) {
   return took;
 }
 
+// The in-process samples of the lock cycles, warm-up excluded.
+struct CycleSamples {
+  std::vector<absl::Duration> cycle, grant, txn, revoke;
+};
+
+// Runs one grant → txn (put + range) → revoke cycle, adding its times to
+// `samples` unless `warm_up`; false (after printing why) on an error.
+bool TimeCycle(const conch::etcd::Kv& kv, const conch::etcd::Leases& leases,
+               bool warm_up, CycleSamples* samples) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const MonoTime t0 = MonoNow();
+  absl::StatusOr<conch::etcd::LeaseGrant> g =
+      leases.Grant(absl::Seconds(10), deadline);
+  const MonoTime t1 = MonoNow();
+  if (!g.ok()) {
+    std::cerr << g.status() << "\n";
+    return false;
+  }
+  const std::string key =
+      absl::StrCat("/bench/lock/", conch::etcd::LeaseHex(g->id));
+  conch::etcd::TxnRequest txn;
+  txn.compare = {conch::etcd::Compare::CreateRevision(
+      key, conch::etcd::CompareOp::kEqual, 0)};
+  txn.success = {
+      conch::etcd::TxnOp::Put(key, "holder", {.lease = g->id}),
+      conch::etcd::TxnOp::Get("/bench/lock/", {.prefix = true, .limit = 1})};
+  absl::StatusOr<conch::etcd::TxnResult> r = kv.Txn(txn, deadline);
+  const MonoTime t2 = MonoNow();
+  absl::Status revoked = leases.Revoke(g->id, deadline);
+  const MonoTime t3 = MonoNow();
+  if (!r.ok() || !revoked.ok()) {
+    std::cerr << r.status() << " " << revoked << "\n";
+    return false;
+  }
+  if (warm_up) return true;
+  samples->grant.push_back(t1 - t0);
+  samples->txn.push_back(t2 - t1);
+  samples->revoke.push_back(t3 - t2);
+  samples->cycle.push_back(t3 - t0);
+  return true;
+}
+
+// Times `runs` runs of `conch --version` and of `conch status` into
+// `version` and `status`; false (after printing why) if one exits non-zero.
+bool TimeConchProcesses(const std::string& conch_path,
+                        const std::string& endpoints, int runs,
+                        std::vector<absl::Duration>* version,
+                        std::vector<absl::Duration>* status) {
+  for (int i = 0; i < runs; ++i) {
+    absl::Duration v = TimeProcess({conch_path, "--version"});
+    absl::Duration s =
+        TimeProcess({conch_path, "status", "--endpoints", endpoints});
+    if (v < absl::ZeroDuration() || s < absl::ZeroDuration()) {
+      std::cerr << "conch exited non-zero\n";
+      return false;
+    }
+    version->push_back(v);
+    status->push_back(s);
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,58 +166,21 @@ int main(int argc, char** argv) {
   conch::etcd::Kv kv(conn->get());
   conch::etcd::Leases leases(conn->get());
 
-  std::vector<absl::Duration> cycle, grant_s, txn_s, revoke_s;
+  CycleSamples samples;
   for (int i = 0; i < iterations + 10; ++i) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    const MonoTime t0 = MonoNow();
-    absl::StatusOr<conch::etcd::LeaseGrant> g =
-        leases.Grant(absl::Seconds(10), deadline);
-    const MonoTime t1 = MonoNow();
-    if (!g.ok()) {
-      std::cerr << g.status() << "\n";
-      return 1;
-    }
-    const std::string key =
-        absl::StrCat("/bench/lock/", conch::etcd::LeaseHex(g->id));
-    conch::etcd::TxnRequest txn;
-    txn.compare = {conch::etcd::Compare::CreateRevision(
-        key, conch::etcd::CompareOp::kEqual, 0)};
-    txn.success = {
-        conch::etcd::TxnOp::Put(key, "holder", {.lease = g->id}),
-        conch::etcd::TxnOp::Get("/bench/lock/", {.prefix = true, .limit = 1})};
-    absl::StatusOr<conch::etcd::TxnResult> r = kv.Txn(txn, deadline);
-    const MonoTime t2 = MonoNow();
-    absl::Status revoked = leases.Revoke(g->id, deadline);
-    const MonoTime t3 = MonoNow();
-    if (!r.ok() || !revoked.ok()) {
-      std::cerr << r.status() << " " << revoked << "\n";
-      return 1;
-    }
-    if (i < 10) continue;  // warm-up
-    grant_s.push_back(t1 - t0);
-    txn_s.push_back(t2 - t1);
-    revoke_s.push_back(t3 - t2);
-    cycle.push_back(t3 - t0);
+    if (!TimeCycle(kv, leases, /*warm_up=*/i < 10, &samples)) return 1;
   }
   std::cout << "== in-process client (one Connection, etcd on tmpfs)\n";
-  Print("grant", grant_s);
-  Print("txn (put if absent + range)", txn_s);
-  Print("revoke", revoke_s);
-  Print("cycle grant -> txn -> revoke", cycle);
+  Print("grant", samples.grant);
+  Print("txn (put if absent + range)", samples.txn);
+  Print("revoke", samples.revoke);
+  Print("cycle grant -> txn -> revoke", samples.cycle);
 
   std::cout << "== whole process (fork/exec to exit)\n";
   std::vector<absl::Duration> version, status;
   const int runs = std::max(20, iterations / 4);
-  for (int i = 0; i < runs; ++i) {
-    absl::Duration v = TimeProcess({conch_path, "--version"});
-    absl::Duration s =
-        TimeProcess({conch_path, "status", "--endpoints", endpoints});
-    if (v < absl::ZeroDuration() || s < absl::ZeroDuration()) {
-      std::cerr << "conch exited non-zero\n";
-      return 1;
-    }
-    version.push_back(v);
-    status.push_back(s);
+  if (!TimeConchProcesses(conch_path, endpoints, runs, &version, &status)) {
+    return 1;
   }
   Print("conch --version", version);
   Print("conch status", status);

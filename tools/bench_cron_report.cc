@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/connection.h"
@@ -37,6 +38,109 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
   return v[i];
+}
+
+// A deadline per call: an overloaded machine answers slowly.
+absl::Time CallDeadline() { return absl::Now() + absl::Seconds(30); }
+
+// What the ticks of the window say.
+struct TickStats {
+  int64_t claimed = 0, ok = 0, other = 0, unfinished = 0;
+  std::vector<double> lag_ms;
+  std::map<std::string, std::vector<double>> lag_ms_by_runner;
+  // The first start of each (runner, instant): when that daemon's burst
+  // began, i.e. the claim's round trip.
+  std::map<std::pair<std::string, absl::Time>, double> first_start_ms;
+  std::vector<double> claim_ms;  // claimed_at − instant: when it was tried
+};
+
+// Adds the claimed tick `t` to `stats`.
+void AddTick(const conch::etcd::CronTick& t, TickStats* stats) {
+  ++stats->claimed;
+  if (t.claim.has_value()) {
+    absl::StatusOr<absl::Time> at =
+        conch::records::ParseRfc3339(t.claim->claimed_at());
+    if (at.ok()) {
+      stats->claim_ms.push_back(absl::ToDoubleMilliseconds(*at - t.instant));
+    }
+  }
+  if (!t.result.has_value()) {
+    ++stats->unfinished;
+    return;
+  }
+  if (t.result->has_exit_code() && t.result->exit_code() == 0) {
+    ++stats->ok;
+  } else {
+    ++stats->other;
+  }
+  absl::StatusOr<absl::Time> started =
+      conch::records::ParseRfc3339(t.result->started());
+  if (started.ok()) {
+    const double lag = absl::ToDoubleMilliseconds(*started - t.instant);
+    stats->lag_ms.push_back(lag);
+    stats->lag_ms_by_runner[t.result->daemon()].push_back(lag);
+    auto [it, inserted] =
+        stats->first_start_ms.try_emplace({t.result->daemon(), t.instant}, lag);
+    if (!inserted) it->second = std::min(it->second, lag);
+  }
+}
+
+// Adds every tick of `jobs` in [t0, t1) to `stats`, from their histories.
+absl::Status CollectTicks(const conch::etcd::CronStore& store,
+                          const conch::etcd::CronJobList& jobs, absl::Time t0,
+                          absl::Time t1, TickStats* stats) {
+  for (const conch::etcd::CronJob& job : jobs.jobs) {
+    absl::StatusOr<std::vector<conch::etcd::CronTick>> ticks =
+        store.History(job.encoded, conch::etcd::kCronHistory, CallDeadline());
+    if (!ticks.ok()) return ticks.status();
+    for (const conch::etcd::CronTick& t : *ticks) {
+      if (t.instant < t0 || t.instant >= t1) continue;
+      AddTick(t, stats);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Counts the runs logged more than once in the run log at `path` (one
+// "JOB TICK" line per run, appended by the job itself); `*logged` gets the
+// number of distinct runs.
+int64_t CountDuplicateRuns(const std::string& path, size_t* logged) {
+  std::ifstream in(path);
+  std::map<std::string, int> seen;
+  std::string line;
+  while (std::getline(in, line)) ++seen[line];
+  int64_t duplicates = 0;
+  for (const auto& [k, n] : seen) duplicates += n > 1 ? n - 1 : 0;
+  *logged = seen.size();
+  return duplicates;
+}
+
+// Prints the lags of `stats`: overall, per daemon, of each daemon's first
+// start, and of the claims.
+void PrintLags(const TickStats& stats) {
+  absl::PrintF(
+      "tick lag ms (run started − instant): p50 %.1f  p99 %.1f  "
+      "max %.1f\n",
+      Percentile(stats.lag_ms, 0.5), Percentile(stats.lag_ms, 0.99),
+      Percentile(stats.lag_ms, 1.0));
+  // The share of each daemon and its own lag: an uneven split of the
+  // jobs shows as one daemon with more runs and a later p99.
+  for (const auto& [runner, lags] : stats.lag_ms_by_runner) {
+    absl::PrintF("  runner %s: %d runs, lag ms p50 %.1f  p99 %.1f\n", runner,
+                 lags.size(), Percentile(lags, 0.5), Percentile(lags, 0.99));
+  }
+  std::vector<double> firsts;
+  firsts.reserve(stats.first_start_ms.size());
+  for (const auto& [key, ms] : stats.first_start_ms) firsts.push_back(ms);
+  absl::PrintF(
+      "first start of each daemon's burst ms (claim answered): p50 %.1f  "
+      "p99 %.1f\n",
+      Percentile(firsts, 0.5), Percentile(firsts, 0.99));
+  absl::PrintF(
+      "claim tried ms (claimed_at − instant): p50 %.1f  p99 %.1f  "
+      "max %.1f\n",
+      Percentile(stats.claim_ms, 0.5), Percentile(stats.claim_ms, 0.99),
+      Percentile(stats.claim_ms, 1.0));
 }
 
 }  // namespace
@@ -76,71 +180,26 @@ int main(int argc, char** argv) {
     return 69;
   }
   const conch::etcd::CronStore store(conn->get(), prefix);
-  // A deadline per call: an overloaded machine answers slowly.
-  auto deadline = [] { return absl::Now() + absl::Seconds(30); };
-  absl::StatusOr<conch::etcd::CronJobList> jobs = store.ListJobs(deadline());
+  absl::StatusOr<conch::etcd::CronJobList> jobs =
+      store.ListJobs(CallDeadline());
   if (!jobs.ok()) {
     std::cerr << jobs.status() << "\n";
     return 69;
   }
   const absl::Time t0 = absl::FromUnixSeconds(from);
   const absl::Time t1 = absl::FromUnixSeconds(to);
-  int64_t claimed = 0, ok = 0, other = 0, unfinished = 0;
-  std::vector<double> lag_ms;
-  std::map<std::string, std::vector<double>> lag_ms_by_runner;
-  // The first start of each (runner, instant): when that daemon's burst
-  // began, i.e. the claim's round trip.
-  std::map<std::pair<std::string, absl::Time>, double> first_start_ms;
-  std::vector<double> claim_ms;  // claimed_at − instant: when it was tried
-  for (const conch::etcd::CronJob& job : jobs->jobs) {
-    absl::StatusOr<std::vector<conch::etcd::CronTick>> ticks =
-        store.History(job.encoded, conch::etcd::kCronHistory, deadline());
-    if (!ticks.ok()) {
-      std::cerr << ticks.status() << "\n";
-      return 69;
-    }
-    for (const conch::etcd::CronTick& t : *ticks) {
-      if (t.instant < t0 || t.instant >= t1) continue;
-      ++claimed;
-      if (t.claim.has_value()) {
-        absl::StatusOr<absl::Time> at =
-            conch::records::ParseRfc3339(t.claim->claimed_at());
-        if (at.ok()) {
-          claim_ms.push_back(absl::ToDoubleMilliseconds(*at - t.instant));
-        }
-      }
-      if (!t.result.has_value()) {
-        ++unfinished;
-        continue;
-      }
-      if (t.result->has_exit_code() && t.result->exit_code() == 0) {
-        ++ok;
-      } else {
-        ++other;
-      }
-      absl::StatusOr<absl::Time> started =
-          conch::records::ParseRfc3339(t.result->started());
-      if (started.ok()) {
-        lag_ms.push_back(absl::ToDoubleMilliseconds(*started - t.instant));
-        lag_ms_by_runner[t.result->daemon()].push_back(lag_ms.back());
-        auto [it, inserted] = first_start_ms.try_emplace(
-            {t.result->daemon(), t.instant}, lag_ms.back());
-        if (!inserted) it->second = std::min(it->second, lag_ms.back());
-      }
-    }
+  TickStats stats;
+  if (absl::Status s = CollectTicks(store, *jobs, t0, t1, &stats); !s.ok()) {
+    std::cerr << s << "\n";
+    return 69;
   }
-  // The run log: one "JOB TICK" line per run, appended by the job itself.
-  std::ifstream in(runs_path);
-  std::map<std::string, int> seen;
-  std::string line;
-  while (std::getline(in, line)) ++seen[line];
-  int64_t duplicates = 0;
-  for (const auto& [k, n] : seen) duplicates += n > 1 ? n - 1 : 0;
+  size_t runs_logged = 0;
+  const int64_t duplicates = CountDuplicateRuns(runs_path, &runs_logged);
 
   absl::StatusOr<conch::etcd::GetResult> head =
       conch::etcd::Kv(conn->get())
           .Get(prefix, {.prefix = true, .limit = 1, .keys_only = true},
-               deadline());
+               CallDeadline());
   const int64_t rev_after = head.ok() ? head->revision : 0;
   absl::Duration rest;
   const int64_t per_job = absl::IDivDuration(t1 - t0, *every, &rest);
@@ -148,37 +207,15 @@ int main(int argc, char** argv) {
   absl::PrintF(
       "jobs %d  window %ds  ticks expected %d  claimed %d  ok %d  "
       "failed %d  unfinished %d  missing %d\n",
-      jobs->jobs.size(), to - from, expected, claimed, ok, other, unfinished,
-      expected - claimed);
+      jobs->jobs.size(), to - from, expected, stats.claimed, stats.ok,
+      stats.other, stats.unfinished, expected - stats.claimed);
   absl::PrintF("duplicates (run log) %d  runs logged %d\n", duplicates,
-               seen.size());
-  absl::PrintF(
-      "tick lag ms (run started − instant): p50 %.1f  p99 %.1f  "
-      "max %.1f\n",
-      Percentile(lag_ms, 0.5), Percentile(lag_ms, 0.99),
-      Percentile(lag_ms, 1.0));
-  // The share of each daemon and its own lag: an uneven split of the
-  // jobs shows as one daemon with more runs and a later p99.
-  for (auto& [runner, lags] : lag_ms_by_runner) {
-    absl::PrintF("  runner %s: %d runs, lag ms p50 %.1f  p99 %.1f\n", runner,
-                 lags.size(), Percentile(lags, 0.5), Percentile(lags, 0.99));
-  }
-  std::vector<double> firsts;
-  firsts.reserve(first_start_ms.size());
-  for (const auto& [key, ms] : first_start_ms) firsts.push_back(ms);
-  absl::PrintF(
-      "first start of each daemon's burst ms (claim answered): p50 %.1f  "
-      "p99 %.1f\n",
-      Percentile(firsts, 0.5), Percentile(firsts, 0.99));
-  absl::PrintF(
-      "claim tried ms (claimed_at − instant): p50 %.1f  p99 %.1f  "
-      "max %.1f\n",
-      Percentile(claim_ms, 0.5), Percentile(claim_ms, 0.99),
-      Percentile(claim_ms, 1.0));
-  if (claimed > 0) {
+               runs_logged);
+  PrintLags(stats);
+  if (stats.claimed > 0) {
     absl::PrintF("etcd revisions per claimed tick: %.2f (%d revisions)\n",
                  static_cast<double>(rev_after - rev_before) /
-                     static_cast<double>(claimed),
+                     static_cast<double>(stats.claimed),
                  rev_after - rev_before);
   }
   return 0;
