@@ -7,9 +7,9 @@
 // daemons nor etcd spend a burst's CPU on bookkeeping. After that they go
 // out at most every kQuiet, as the burst's runs end: without the spacing
 // each loop turn would write the few that ended since the last one, in a
-// Txn of its own (measured: 4-6 times the revisions per tick when the
-// daemon runs above its jobs, and etcd's CPU with them). A daemon that
-// never stops starting still writes every kMaxWait.
+// Txn of its own, several times the etcd revisions per tick (docs/cron.md,
+// "Running a tick"). A daemon that never stops starting still writes every
+// kMaxWait.
 //
 // No etcd, no clock of its own: time comes in as arguments. Thread-
 // compatible (conchd's loop thread).

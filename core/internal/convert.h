@@ -3,7 +3,7 @@
 #ifndef CONCH_CORE_INTERNAL_CONVERT_H_
 #define CONCH_CORE_INTERNAL_CONVERT_H_
 
-#include "core/kv.h"
+#include "core/kv_types.h"
 #include "core/types.h"
 #include "third_party/etcd_protos/kv.pb.h"
 #include "third_party/etcd_protos/rpc.pb.h"

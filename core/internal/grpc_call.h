@@ -11,6 +11,10 @@
 //   - DeadlineExceeded → the channel is retired too (a connection that
 //     stopped answering is not used again), and the error returned.
 //
+// CallUnary is a template over the connection (anything with channel(),
+// PrepareContext, Reauthenticate and ReportUnavailable, i.e. Connection),
+// so that Connection itself can use it without a dependency cycle.
+//
 // Thread-safe (Connection is).
 #ifndef CONCH_CORE_INTERNAL_GRPC_CALL_H_
 #define CONCH_CORE_INTERNAL_GRPC_CALL_H_
@@ -24,7 +28,6 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/connection.h"
 #include "core/etcd_status.h"
 
 namespace conch::etcd::internal {
@@ -38,9 +41,9 @@ inline absl::Status FromGrpc(const grpc::Status& status) {
 
 // `rpc` is called as rpc(grpc::ClientContext*, std::shared_ptr<Channel>)
 // and returns grpc::Status.
-template <typename Rpc>
-absl::Status CallUnary(Connection& conn, absl::Time deadline,
-                       Idempotency idempotency, Rpc rpc) {
+template <typename Conn, typename Rpc>
+absl::Status CallUnary(Conn& conn, absl::Time deadline, Idempotency idempotency,
+                       Rpc rpc) {
   bool reauthenticated = false;
   absl::Duration pause = absl::Milliseconds(20);
   while (true) {
