@@ -31,10 +31,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "conch/common_flags.h"
-#include "core/connection.h"
-#include "core/session.h"
-#include "core/signals.h"
-#include "core/watch.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/watch.h"
+#include "core/process/signals.h"
+#include "core/recipes/session.h"
 
 namespace CLI {
 class App;

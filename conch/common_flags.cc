@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
-#include "core/duration.h"
-#include "core/endpoint.h"
-#include "core/log.h"
+#include "core/base/duration.h"
+#include "core/base/log.h"
+#include "core/etcd/endpoint.h"
 
 namespace conch {
 

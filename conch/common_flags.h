@@ -23,7 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/connection.h"
+#include "core/etcd/connection.h"
 
 namespace CLI {
 class App;

@@ -15,8 +15,8 @@
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
 #include "conch/version.h"
-#include "core/duration.h"
-#include "core/log.h"
+#include "core/base/duration.h"
+#include "core/base/log.h"
 
 int main(int argc, char** argv) {
 #ifdef NDEBUG

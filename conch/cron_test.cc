@@ -5,9 +5,9 @@
 //
 // The jobs are `@every 1s`, so a test that needs ticks to be missed lets
 // real seconds pass (LetTicksPass); everything else waits for a condition
-// with a deadline. History is read back through CronStore (core/cron.h)
+// with a deadline. History is read back through CronStore (core/cron/cron.h)
 // and through `conch cron ls --json`.
-#include "core/cron.h"
+#include "core/cron/cron.h"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -28,10 +28,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "conch/test_util.h"
-#include "core/connection.h"
-#include "core/cron_state.h"
-#include "core/names.h"
-#include "core/test_dial.h"
+#include "core/cron/cron_state.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/test_dial.h"
+#include "core/records/names.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/etcd_env.h"

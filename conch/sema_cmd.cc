@@ -13,13 +13,13 @@
 #include "conch/exit_codes.h"
 #include "conch/json_writer.h"
 #include "conch/wrapper.h"
-#include "core/connection.h"
-#include "core/kv.h"
-#include "core/names.h"
-#include "core/records.h"
-#include "core/semaphore.h"
-#include "core/session.h"
-#include "core/watch.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/kv.h"
+#include "core/etcd/watch.h"
+#include "core/recipes/semaphore.h"
+#include "core/recipes/session.h"
+#include "core/records/names.h"
+#include "core/records/records.h"
 
 namespace conch {
 namespace {

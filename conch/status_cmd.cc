@@ -11,8 +11,8 @@
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
 #include "conch/json_writer.h"
-#include "core/connection.h"
-#include "core/maintenance.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/maintenance.h"
 
 namespace conch {
 

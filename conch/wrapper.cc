@@ -10,10 +10,10 @@
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
-#include "core/group_run.h"
-#include "core/log.h"
-#include "core/reaper.h"
-#include "core/records.h"
+#include "core/base/log.h"
+#include "core/process/group_run.h"
+#include "core/process/reaper.h"
+#include "core/records/records.h"
 
 namespace conch {
 

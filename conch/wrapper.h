@@ -22,15 +22,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/child.h"
-#include "core/fuse_keeper.h"
-#include "core/mono_time.h"
-#include "core/notifier.h"
-#include "core/records.pb.h"
-#include "core/session.h"
-#include "core/signals.h"
-#include "core/supervisor.h"
-#include "core/types.h"
+#include "core/base/mono_time.h"
+#include "core/base/notifier.h"
+#include "core/etcd/types.h"
+#include "core/process/child.h"
+#include "core/process/fuse_keeper.h"
+#include "core/process/signals.h"
+#include "core/process/supervisor.h"
+#include "core/recipes/session.h"
+#include "core/records/records.pb.h"
 
 namespace conch {
 

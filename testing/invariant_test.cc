@@ -13,7 +13,8 @@
 //      after a lease revocation (an operator's act: the successor is
 //      promoted at once) — and each such window closes. Every other fault
 //      leaves a wrapper or its fuse running, and they stop the group
-//      before the lease's deadline (core/stop_plan.h): no overlap at all;
+//      before the lease's deadline (core/process/stop_plan.h): no overlap at
+//      all;
 //   2. after the last fault the system converges: exactly N holders, every
 //      wrapper holding or waiting, and every wrapper that ended did so with
 //      0, 70 (lost), 69 (lost while waiting), 137 (our SIGKILL) or 143;

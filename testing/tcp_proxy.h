@@ -151,7 +151,7 @@ class TcpProxy {
 
   // std::mutex, not absl::Mutex: Debian's abseil is not built for
   // ThreadSanitizer, which then cannot see absl::Mutex's happens-before
-  // edges (see core/work_pool.h).
+  // edges (see core/base/work_pool.h).
   mutable std::mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kPass;

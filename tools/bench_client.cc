@@ -21,11 +21,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "core/connection.h"
-#include "core/endpoint.h"
-#include "core/kv.h"
-#include "core/lease.h"
-#include "core/mono_time.h"
+#include "core/base/mono_time.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/endpoint.h"
+#include "core/etcd/kv.h"
+#include "core/etcd/lease.h"
 
 namespace {
 

@@ -24,12 +24,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "core/connection.h"
-#include "core/cron.h"
-#include "core/duration.h"
-#include "core/endpoint.h"
-#include "core/kv.h"
-#include "core/records.h"
+#include "core/base/duration.h"
+#include "core/cron/cron.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/endpoint.h"
+#include "core/etcd/kv.h"
+#include "core/records/records.h"
 
 namespace {
 

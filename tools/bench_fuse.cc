@@ -1,5 +1,5 @@
 // bench_fuse: how late the fuse's SIGKILL lands, the number behind
-// StopPlan::kMargin (core/stop_plan.h).
+// StopPlan::kMargin (core/process/stop_plan.h).
 //
 // For each sample: a child that ignores SIGTERM and burns CPU in its own
 // process group, a fuse armed with a deadline 300 ms away (--kill-after
@@ -22,10 +22,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/clock.h"
-#include "core/child.h"
-#include "core/fuse.h"
-#include "core/mono_time.h"
-#include "core/stop_plan.h"
+#include "core/base/mono_time.h"
+#include "core/process/child.h"
+#include "core/process/fuse.h"
+#include "core/process/stop_plan.h"
 
 namespace {
 

@@ -31,7 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/child.h"
+#include "core/process/child.h"
 
 extern char** environ;
 

@@ -39,12 +39,13 @@ PACKAGES=(
   openssl
   procps
   curl
+  python3
 )
 
 # Commands the build, tests and scripts call, checked after installing.
 COMMANDS=(
   bazel protoc grpc_cpp_plugin pkg-config etcd etcdctl
-  clang-format clang-tidy openssl pgrep npm curl
+  clang-format clang-tidy openssl pgrep npm curl python3
 )
 
 etcd_server_was_installed=0

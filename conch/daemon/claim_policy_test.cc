@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/cron.h"
+#include "core/cron/cron.h"
 #include "gtest/gtest.h"
 
 namespace conch::daemon {

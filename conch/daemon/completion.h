@@ -30,10 +30,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "conch/daemon/job_table.h"
-#include "core/child.h"
-#include "core/cron.h"
-#include "core/fuse.h"
-#include "core/notifier.h"
+#include "core/base/notifier.h"
+#include "core/cron/cron.h"
+#include "core/process/child.h"
+#include "core/process/fuse.h"
 
 namespace conch::daemon {
 

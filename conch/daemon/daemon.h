@@ -1,6 +1,6 @@
 // conchd: the cron daemon (spec 04). Any number of them run against one
 // etcd; each tick of each job is run at most once, by whichever daemon wins
-// the tick's claim Txn (core/cron.h).
+// the tick's claim Txn (core/cron/cron.h).
 //
 // What one daemon does:
 //   - registers cron/daemon/<id> on its session's lease (its liveness: a

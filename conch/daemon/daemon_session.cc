@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/log.h"
-#include "core/stop_plan.h"
+#include "core/base/log.h"
+#include "core/process/stop_plan.h"
 
 namespace conch::daemon {
 

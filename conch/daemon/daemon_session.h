@@ -27,16 +27,16 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "core/backoff.h"
-#include "core/connection.h"
-#include "core/cron.h"
-#include "core/fuse.h"
-#include "core/fuse_keeper.h"
-#include "core/mono_time.h"
-#include "core/notifier.h"
-#include "core/records.pb.h"
-#include "core/session.h"
-#include "core/watch.h"
+#include "core/base/backoff.h"
+#include "core/base/mono_time.h"
+#include "core/base/notifier.h"
+#include "core/cron/cron.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/watch.h"
+#include "core/process/fuse.h"
+#include "core/process/fuse_keeper.h"
+#include "core/recipes/session.h"
+#include "core/records/records.pb.h"
 
 namespace conch::daemon {
 

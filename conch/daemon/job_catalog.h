@@ -29,9 +29,9 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "conch/daemon/job_table.h"
-#include "core/cron.h"
-#include "core/notifier.h"
-#include "core/watch.h"
+#include "core/base/notifier.h"
+#include "core/cron/cron.h"
+#include "core/etcd/watch.h"
 
 namespace conch::daemon {
 

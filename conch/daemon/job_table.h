@@ -27,8 +27,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "core/cron.h"
-#include "core/schedule.h"
+#include "core/cron/cron.h"
+#include "core/cron/schedule.h"
 
 namespace conch::daemon {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "core/cron.h"
+#include "core/cron/cron.h"
 #include "gtest/gtest.h"
 
 namespace conch::daemon {

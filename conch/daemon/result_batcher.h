@@ -28,7 +28,7 @@
 
 #include "absl/time/time.h"
 #include "conch/daemon/run_table.h"
-#include "core/mono_time.h"
+#include "core/base/mono_time.h"
 
 namespace conch::daemon {
 

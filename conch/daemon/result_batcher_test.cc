@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "conch/daemon/run_table.h"
-#include "core/cron.h"
-#include "core/mono_time.h"
+#include "core/base/mono_time.h"
+#include "core/cron/cron.h"
 #include "gtest/gtest.h"
 
 namespace conch::daemon {

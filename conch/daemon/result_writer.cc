@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/backoff.h"
-#include "core/log.h"
+#include "core/base/backoff.h"
+#include "core/base/log.h"
 
 namespace conch::daemon {
 

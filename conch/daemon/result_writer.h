@@ -20,7 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "conch/daemon/run_table.h"
-#include "core/cron.h"
+#include "core/cron/cron.h"
 
 namespace conch::daemon {
 

@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/child.h"
-#include "core/log.h"
-#include "core/records.h"
+#include "core/base/log.h"
+#include "core/process/child.h"
+#include "core/records/records.h"
 
 namespace conch::daemon {
 namespace {

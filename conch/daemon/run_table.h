@@ -48,12 +48,12 @@
 #include "absl/time/time.h"
 #include "conch/daemon/completion.h"
 #include "conch/daemon/job_table.h"
-#include "core/fuse.h"
-#include "core/group_run.h"
-#include "core/mono_time.h"
-#include "core/reaper.h"
-#include "core/records.pb.h"
-#include "core/work_pool.h"
+#include "core/base/mono_time.h"
+#include "core/base/work_pool.h"
+#include "core/process/fuse.h"
+#include "core/process/group_run.h"
+#include "core/process/reaper.h"
+#include "core/records/records.pb.h"
 
 namespace conch::daemon {
 

@@ -6,7 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "conch/daemon/claim_policy.h"
-#include "core/cron_state.h"
+#include "core/cron/cron_state.h"
 
 namespace conch::daemon {
 

@@ -32,9 +32,9 @@
 #include "absl/time/time.h"
 #include "conch/daemon/completion.h"
 #include "conch/daemon/job_table.h"
-#include "core/cron.h"
-#include "core/records.pb.h"
-#include "core/work_pool.h"
+#include "core/base/work_pool.h"
+#include "core/cron/cron.h"
+#include "core/records/records.pb.h"
 
 namespace conch::daemon {
 

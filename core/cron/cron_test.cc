@@ -1,0 +1,363 @@
+// Integration tests of CronStore against a real etcd: the claim Txn is
+// won exactly once and is refused for a changed job, results and history
+// read back as one snapshot, Prune keeps the newest ticks, run requests
+// and daemon registration.
+#include "core/cron/cron.h"
+
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/cron/cron_state.h"
+#include "core/etcd/kv.h"
+#include "core/etcd/test_dial.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace conch::etcd {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CronStoreTest : public SharedEtcdTest {
+ protected:
+  void SetUp() override {
+    SharedEtcdTest::SetUp();
+    if (HasFatalFailure()) return;
+    store_ = std::make_unique<CronStore>(conn_.get(), p_);
+  }
+
+  CronJob AddAndRead(const std::string& name) {
+    records::Job job;
+    job.set_schedule("@every 1s");
+    job.set_tz("UTC");
+    job.add_argv("true");
+    job.set_overlap("allow");
+    EXPECT_TRUE(store_->AddJob(name, job, false, Soon()).ok());
+    absl::StatusOr<CronJobList> list = store_->ListJobs(Soon());
+    EXPECT_TRUE(list.ok());
+    for (const CronJob& j : list->jobs) {
+      if (j.name == name) return j;
+    }
+    ADD_FAILURE() << "job " << name << " not listed";
+    return {};
+  }
+
+  static records::Claim ClaimBy(const std::string& daemon) {
+    records::Claim c;
+    c.set_daemon(daemon);
+    c.set_lease("0000000000000001");
+    c.set_claimed_at("2026-11-27T00:00:00.000Z");
+    return c;
+  }
+
+  std::unique_ptr<CronStore> store_;
+};
+
+TEST(CronInstantTest, FixedWidthAndRoundTrip) {
+  const absl::Time t = absl::FromUnixNanos(1795000000123456789);
+  EXPECT_EQ(FormatInstant(t), "01795000000123456789");
+  EXPECT_EQ(FormatInstant(absl::UnixEpoch()), "00000000000000000000");
+  EXPECT_EQ(*ParseInstant("01795000000123456789"), t);
+  EXPECT_FALSE(ParseInstant("1795000000123456789").ok());
+  EXPECT_FALSE(ParseInstant("0179500000012345678x").ok());
+}
+
+// The daemon learns run requests by watch: the store parses the keys it
+// writes, and only those.
+TEST(CronKeysTest, RunKeysParseBackAndOthersAreRefused) {
+  const CronStore store(nullptr, "/p/");
+  const absl::Time t = absl::FromUnixSeconds(1795000000);
+  absl::StatusOr<std::pair<std::string, absl::Time>> run =
+      store.ParseRunKey(store.RunKey("job%2Fa", t));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->first, "job%2Fa");
+  EXPECT_EQ(run->second, t);
+  EXPECT_EQ(store.JobOfKey(store.JobPrefix() + "nightly"), "nightly");
+  for (const std::string& bad :
+       {std::string("/p/cron/job/x"), std::string("/p/cron/run/x"),
+        std::string("/p/cron/run//01795000000000000000"),
+        std::string("/p/cron/run/x/123"), std::string("/q/cron/run/x/1")}) {
+    EXPECT_FALSE(store.ParseRunKey(bad).ok()) << bad;
+  }
+}
+
+TEST_F(CronStoreTest, AddRefusesAnExistingNameUnlessReplace) {
+  AddAndRead("a/b");
+  records::Job other;
+  other.add_argv("false");
+  absl::Status again = store_->AddJob("a/b", other, false, Soon());
+  EXPECT_TRUE(absl::IsAlreadyExists(again)) << again;
+  EXPECT_TRUE(store_->AddJob("a/b", other, true, Soon()).ok());
+  absl::StatusOr<CronJobList> list = store_->ListJobs(Soon());
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->jobs.size(), 1u);
+  EXPECT_EQ(list->jobs[0].name, "a/b");
+  EXPECT_EQ(list->jobs[0].encoded, "a%2Fb");
+  EXPECT_EQ(list->jobs[0].job.argv(0), "false");
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(store_->AddJob("", other, false, Soon())));
+}
+
+TEST_F(CronStoreTest, RemoveOfAMissingJobIsNotFound) {
+  EXPECT_TRUE(absl::IsNotFound(store_->RemoveJob("nope", Soon())));
+  AddAndRead("x");
+  EXPECT_TRUE(store_->RemoveJob("x", Soon()).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->RemoveJob("x", Soon())));
+}
+
+TEST_F(CronStoreTest, RemoveWithPurgeDeletesTheHistoryToo) {
+  const CronJob job = AddAndRead("p");
+  ASSERT_TRUE(store_
+                  ->Claim(job, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  records::Result ok;
+  ok.set_exit_code(0);
+  ASSERT_TRUE(
+      store_->WriteResult("p", absl::FromUnixSeconds(1), ok, Soon()).ok());
+  const CronJob other = AddAndRead("p2");  // a neighbour that must survive
+  ASSERT_TRUE(store_
+                  ->Claim(other, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  ASSERT_TRUE(store_->RemoveJob("p", Soon(), /*purge=*/true).ok());
+  absl::StatusOr<GetResult> left =
+      Kv(conn_.get()).Get(p_, {.prefix = true, .keys_only = true}, Soon());
+  ASSERT_TRUE(left.ok());
+  for (const KeyValue& kv : left->kvs) {
+    EXPECT_THAT(kv.key, HasSubstr("p2")) << kv.key;
+  }
+  EXPECT_EQ(left->kvs.size(), 2u);  // p2's job and tick
+}
+
+TEST_F(CronStoreTest, CorruptJobRecordsAreListedAsBadNotDropped) {
+  AddAndRead("good");
+  ASSERT_TRUE(Kv(conn_.get())
+                  .Put(store_->JobPrefix() + "bad", "{\"argv\":7}", {}, Soon())
+                  .ok());
+  absl::StatusOr<CronJobList> list = store_->ListJobs(Soon());
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->jobs.size(), 1u);
+  ASSERT_EQ(list->bad.size(), 1u);
+  EXPECT_THAT(list->bad[0].key, HasSubstr("cron/job/bad"));
+}
+
+TEST_F(CronStoreTest, EightConcurrentClaimsOfOneTickHaveOneWinner) {
+  const CronJob job = AddAndRead("j");
+  const absl::Time instant = absl::FromUnixSeconds(1800000000);
+  absl::Mutex mu;
+  std::vector<ClaimOutcome> outcomes;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<ClaimOutcome> c = store_->Claim(
+          job, instant, ClaimBy(absl::StrCat("d", i)), std::nullopt, 0, Soon());
+      ASSERT_TRUE(c.ok()) << c.status();
+      absl::MutexLock lock(&mu);
+      outcomes.push_back(*c);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int winners = 0;
+  for (const ClaimOutcome& o : outcomes) {
+    winners += o.claimed ? 1 : 0;
+    EXPECT_FALSE(o.job_changed);
+  }
+  EXPECT_EQ(winners, 1);
+}
+
+TEST_F(CronStoreTest, AChangedOrRemovedJobIsNotClaimed) {
+  const CronJob job = AddAndRead("j");
+  records::Job changed = job.job;
+  changed.set_schedule("@every 2s");
+  ASSERT_TRUE(store_->AddJob("j", changed, true, Soon()).ok());
+  absl::StatusOr<ClaimOutcome> c = store_->Claim(
+      job, absl::FromUnixSeconds(5), ClaimBy("d"), std::nullopt, 0, Soon());
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->claimed);
+  EXPECT_TRUE(c->job_changed);
+  ASSERT_TRUE(store_->RemoveJob("j", Soon()).ok());
+  c = store_->Claim(job, absl::FromUnixSeconds(6), ClaimBy("d"), std::nullopt,
+                    0, Soon());
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->job_changed);
+  absl::StatusOr<std::vector<CronTick>> h = store_->History("j", 10, Soon());
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->empty());
+}
+
+TEST_F(CronStoreTest, HistoryPairsClaimsWithResultsNewestFirst) {
+  const CronJob job = AddAndRead("j");
+  for (int s = 1; s <= 3; ++s) {
+    ASSERT_TRUE(store_
+                    ->Claim(job, absl::FromUnixSeconds(s), ClaimBy("d"),
+                            std::nullopt, 0, Soon())
+                    ->claimed);
+  }
+  records::Result done;
+  done.set_daemon("d");
+  done.set_exit_code(4);
+  ASSERT_TRUE(
+      store_->WriteResult("j", absl::FromUnixSeconds(2), done, Soon()).ok());
+  records::Result skipped;
+  skipped.set_skipped("overlap");
+  absl::StatusOr<ClaimOutcome> s = store_->Claim(
+      job, absl::FromUnixSeconds(4), ClaimBy("d"), skipped, 0, Soon());
+  ASSERT_TRUE(s.ok() && s->claimed);
+  absl::StatusOr<std::vector<CronTick>> h = store_->History("j", 3, Soon());
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[0].instant, absl::FromUnixSeconds(4));
+  EXPECT_EQ((*h)[0].claim_revision, s->revision);
+  EXPECT_EQ(FormatTickState(StateOfTick((*h)[0], {})), "skipped (overlap)");
+  EXPECT_FALSE((*h)[1].result.has_value());
+  EXPECT_EQ(FormatTickState(StateOfTick((*h)[1], {})), "zombie");
+  EXPECT_EQ(FormatTickState(StateOfTick((*h)[2], {})), "failed (code 4)");
+}
+
+TEST_F(CronStoreTest, PruneKeepsTheNewestTicksAndTheirResults) {
+  const CronJob job = AddAndRead("j");
+  records::Result ok;
+  ok.set_exit_code(0);
+  for (int s = 1; s <= 12; ++s) {
+    ASSERT_TRUE(store_
+                    ->Claim(job, absl::FromUnixSeconds(s), ClaimBy("d"),
+                            std::nullopt, 0, Soon())
+                    ->claimed);
+    ASSERT_TRUE(
+        store_->WriteResult("j", absl::FromUnixSeconds(s), ok, Soon()).ok());
+  }
+  absl::StatusOr<int64_t> pruned = store_->Prune("j", 5, Soon());
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 7);
+  absl::StatusOr<std::vector<CronTick>> h = store_->History("j", 100, Soon());
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 5u);
+  EXPECT_EQ(h->back().instant, absl::FromUnixSeconds(8));
+  absl::StatusOr<GetResult> results =
+      Kv(conn_.get())
+          .Get(p_ + "cron/result/j/", {.prefix = true, .count_only = true},
+               Soon());
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ(results->count, 5);
+  EXPECT_EQ(*store_->Prune("j", 5, Soon()), 0);
+}
+
+// Several jobs' histories cut in one delete Txn (one revision); a job under
+// the bound is left alone.
+TEST_F(CronStoreTest, PruneManyJobsWritesOneRevision) {
+  records::Result ok;
+  ok.set_exit_code(0);
+  const std::vector<std::pair<std::string, int>> ticks = {
+      {"a", 12}, {"b", 3}, {"c", 8}};
+  for (const auto& [name, n] : ticks) {
+    const CronJob job = AddAndRead(name);
+    for (int s = 1; s <= n; ++s) {
+      ASSERT_TRUE(store_
+                      ->Claim(job, absl::FromUnixSeconds(s), ClaimBy("d"),
+                              std::nullopt, 0, Soon())
+                      ->claimed);
+      ASSERT_TRUE(
+          store_->WriteResult(name, absl::FromUnixSeconds(s), ok, Soon()).ok());
+    }
+  }
+  Kv kv(conn_.get());
+  absl::StatusOr<GetResult> before =
+      kv.Get(p_ + "cron/", {.prefix = true, .count_only = true}, Soon());
+  ASSERT_TRUE(before.ok());
+  absl::StatusOr<int64_t> pruned = store_->Prune({"a", "b", "c"}, 5, Soon());
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 7 + 3);
+  absl::StatusOr<GetResult> after =
+      kv.Get(p_ + "cron/", {.prefix = true, .count_only = true}, Soon());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->revision, before->revision + 1);
+  EXPECT_EQ(after->count, before->count - 2 * (7 + 3));
+  for (const auto& [name, n] : ticks) {
+    absl::StatusOr<std::vector<CronTick>> h =
+        store_->History(name, 100, Soon());
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), static_cast<size_t>(std::min(n, 5))) << name;
+    EXPECT_EQ(h->front().instant, absl::FromUnixSeconds(n)) << name;
+    for (const CronTick& t : *h) EXPECT_TRUE(t.result.has_value()) << name;
+  }
+  // Nothing over the bound: no write at all.
+  EXPECT_EQ(*store_->Prune({"a", "b", "c"}, 5, Soon()), 0);
+  absl::StatusOr<GetResult> again =
+      kv.Get(p_ + "cron/", {.prefix = true, .count_only = true}, Soon());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revision, after->revision);
+  EXPECT_EQ(*store_->Prune(std::vector<std::string>{}, 5, Soon()), 0);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_->Prune(std::vector<std::string>(65, "a"), 5, Soon()).status()));
+}
+
+TEST_F(CronStoreTest, WriteResultsStoresABatchAndCountsEachHistory) {
+  const CronJob a = AddAndRead("a");
+  const CronJob b = AddAndRead("b");
+  for (int s = 1; s <= 3; ++s) {
+    ASSERT_TRUE(store_
+                    ->Claim(a, absl::FromUnixSeconds(s), ClaimBy("d"),
+                            std::nullopt, 0, Soon())
+                    ->claimed);
+  }
+  ASSERT_TRUE(store_
+                  ->Claim(b, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  records::Result ok;
+  ok.set_exit_code(0);
+  records::Result failed;
+  failed.set_signal(9);
+  absl::StatusOr<std::vector<int64_t>> counts =
+      store_->WriteResults({{"a", absl::FromUnixSeconds(3), ok},
+                            {"b", absl::FromUnixSeconds(1), failed}},
+                           Soon());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(*counts, (std::vector<int64_t>{3, 1}));
+  absl::StatusOr<std::vector<CronTick>> ha = store_->History("a", 10, Soon());
+  ASSERT_TRUE(ha.ok());
+  EXPECT_EQ(FormatTickState(StateOfTick((*ha)[0], {})), "ok");
+  absl::StatusOr<std::vector<CronTick>> hb = store_->History("b", 10, Soon());
+  ASSERT_TRUE(hb.ok());
+  EXPECT_EQ(FormatTickState(StateOfTick((*hb)[0], {})), "failed (signal 9)");
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(store_->WriteResults({}, Soon()).status()));
+}
+
+TEST_F(CronStoreTest, RunRequestNeedsTheJobAndIsConsumedByItsClaim) {
+  records::RunRequest req;
+  req.set_host("h");
+  const absl::Time now = absl::FromUnixNanos(1800000000123456789);
+  EXPECT_TRUE(absl::IsNotFound(store_->RequestRun("j", now, req, Soon())));
+  const CronJob job = AddAndRead("j");
+  ASSERT_TRUE(store_->RequestRun("j", now, req, Soon()).ok());
+  absl::StatusOr<GetResult> got =
+      Kv(conn_.get()).Get(store_->RunKey("j", now), {}, Soon());
+  ASSERT_TRUE(got.ok() && got->kvs.size() == 1);
+  const int64_t rev = got->kvs[0].mod_revision;
+  // A stale request revision does not claim.
+  EXPECT_FALSE(
+      store_->Claim(job, now, ClaimBy("d1"), std::nullopt, rev + 100, Soon())
+          ->claimed);
+  EXPECT_TRUE(store_->Claim(job, now, ClaimBy("d2"), std::nullopt, rev, Soon())
+                  ->claimed);
+  EXPECT_FALSE(*store_->CancelRun("j", now, Soon()));  // consumed
+}
+
+TEST_F(CronStoreTest, ADaemonIdIsOneLeasesAtATime) {
+  records::Daemon d;
+  d.set_host("h");
+  ASSERT_TRUE(store_->RegisterDaemon("d1", d, kNoLease, Soon()).ok());
+  // Same lease again (a retry): fine. Another lease: refused.
+  EXPECT_TRUE(store_->RegisterDaemon("d1", d, kNoLease, Soon()).ok());
+  absl::StatusOr<std::map<std::string, std::string>> live =
+      store_->LiveDaemons(Soon());
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->count("d1"), 1u);
+}
+
+}  // namespace
+}  // namespace conch::etcd

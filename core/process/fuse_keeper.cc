@@ -1,0 +1,32 @@
+#include "core/process/fuse_keeper.h"
+
+#include <utility>
+
+namespace conch {
+
+FuseKeeper::Listener FuseKeeper::DeadlineListener() {
+  return [this](MonoTime deadline, const absl::Status& status) {
+    if (!status.ok()) return;  // the owner's loop acts on a loss itself
+    absl::MutexLock lock(&mu_);
+    if (current_ != nullptr) current_->SetDeadline(deadline);
+  };
+}
+
+absl::StatusOr<std::shared_ptr<const Fuse>> FuseKeeper::Current() {
+  absl::MutexLock lock(&mu_);
+  if (current_ != nullptr && current_->GuardAlive() && !current_->Fired()) {
+    return current_;
+  }
+  current_.reset();
+  absl::StatusOr<std::unique_ptr<Fuse>> started = Fuse::Start(kill_after_);
+  if (!started.ok()) return started.status();
+  current_ = *std::move(started);
+  return current_;
+}
+
+void FuseKeeper::Retire() {
+  absl::MutexLock lock(&mu_);
+  current_.reset();
+}
+
+}  // namespace conch
