@@ -6,7 +6,7 @@ namespace conch::daemon {
 
 void CompletionQueue::Push(Completion c, bool notify) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     done_.push_back(std::move(c));
   }
   if (notify) wake_->Notify();
@@ -15,7 +15,7 @@ void CompletionQueue::Push(Completion c, bool notify) {
 std::vector<Completion> CompletionQueue::TakeAll() {
   std::vector<Completion> done;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     done.swap(done_);
   }
   outstanding_ -= static_cast<int>(done.size());

@@ -7,13 +7,13 @@ namespace conch {
 FuseKeeper::Listener FuseKeeper::DeadlineListener() {
   return [this](MonoTime deadline, const absl::Status& status) {
     if (!status.ok()) return;  // the owner's loop acts on a loss itself
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (current_ != nullptr) current_->SetDeadline(deadline);
   };
 }
 
 absl::StatusOr<std::shared_ptr<const Fuse>> FuseKeeper::Current() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (current_ != nullptr && current_->GuardAlive() && !current_->Fired()) {
     return current_;
   }
@@ -25,7 +25,7 @@ absl::StatusOr<std::shared_ptr<const Fuse>> FuseKeeper::Current() {
 }
 
 void FuseKeeper::Retire() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   current_.reset();
 }
 
