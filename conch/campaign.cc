@@ -254,7 +254,9 @@ int RunCampaigns(const CampaignSpec& spec, const CommonOptions& options,
 
 void AddCampaignFlags(CLI::App& sub, CampaignFlags* f,
                       const std::string& what) {
-  sub.add_option("command", f->command, "the command, after --");
+  sub.footer(absl::StrCat("The command goes after --: conch ", sub.get_name(),
+                          " NAME [flags] -- COMMAND [ARG...]; nothing after "
+                          "-- is read as a flag of conch's."));
   sub.add_flag("--nonblock", f->nonblock,
                absl::StrCat("exit 75 at once if ", what, " is not free"));
   sub.add_option("--timeout", f->timeout,
@@ -266,6 +268,17 @@ void AddCampaignFlags(CLI::App& sub, CampaignFlags* f,
   sub.add_option("--restart-reset", f->restart_reset,
                  "with --restart: a child that ran this long resets the "
                  "backoff (default 60s)");
+}
+
+absl::Status CheckLookOnly(const CampaignFlags& flags) {
+  const char* extra = !flags.command.empty()   ? "a command"
+                      : flags.nonblock         ? "--nonblock"
+                      : !flags.timeout.empty() ? "--timeout"
+                      : flags.restart          ? "--restart"
+                                               : nullptr;
+  if (extra == nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--who only looks: it does not go with ", extra));
 }
 
 int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,

@@ -82,6 +82,11 @@ void AddCampaignFlags(CLI::App& sub, CampaignFlags* flags,
 // Validates `flags` (64), resolves the command (126/127), installs the
 // signal handling, dials etcd (69/77) and runs campaigns until one ends.
 // Returns the process exit code.
+// For --who, which only looks: InvalidArgument naming the first flag of
+// the acquire-and-run mode that was given too (a command, --nonblock,
+// --timeout, --restart).
+absl::Status CheckLookOnly(const CampaignFlags& flags);
+
 int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
                        const AcquirerFactory& factory);
 

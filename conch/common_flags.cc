@@ -60,9 +60,57 @@ void AddCommonFlags(CLI::App& app, CommonFlags* f) {
       ->group(group);
 }
 
-std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv) {
+namespace {
+
+// The first option of `app` or of its parsed subcommands that was given an
+// empty value. An empty value is never taken as absent: `--cacert ''`
+// would silently mean plaintext, `--user ''` no authentication.
+std::optional<std::string> EmptyValue(const CLI::App& app) {
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_expected_min() == 0 || opt->count() == 0) continue;
+    for (const std::string& value : opt->results()) {
+      if (value.empty()) return opt->get_name();
+    }
+  }
+  for (const CLI::App* sub : app.get_subcommands()) {
+    if (std::optional<std::string> empty = EmptyValue(*sub)) return empty;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv,
+                                    std::vector<std::string>* command) {
+  const std::string name = app.get_name();
+  // Everything after the first "--" is the command, untouched.
+  int head = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      head = i;
+      break;
+    }
+  }
+  if (head < argc) {
+    if (command == nullptr) {
+      std::cerr << name << ": unexpected \"--\": " << name
+                << " runs no command (see " << name << " --help)\n";
+      return kExitUsage;
+    }
+    command->assign(argv + head + 1, argv + argc);
+  }
+  std::vector<char*> args(argv, argv + head);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::ExtrasError& e) {
+    // A word conch does not take, before any "--": most likely the command
+    // without its "--" (whose flags conch would otherwise have read).
+    const std::vector<std::string> extra = app.remaining(true);
+    const std::string first =
+        extra.empty() ? std::string(e.what()) : extra.front();
+    std::cerr << name << ": unexpected argument \"" << first
+              << "\": put -- before the command (see " << name << " --help)\n";
+    return kExitUsage;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -72,6 +120,11 @@ std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << app.get_name() << ": " << e.what() << " (see "
               << app.get_name() << " --help)\n";
+    return kExitUsage;
+  }
+  if (std::optional<std::string> empty = EmptyValue(app)) {
+    std::cerr << name << ": invalid " << *empty
+              << " \"\": the value is empty (see " << name << " --help)\n";
     return kExitUsage;
   }
   return std::nullopt;
@@ -93,6 +146,13 @@ absl::StatusOr<CommonOptions> Resolve(const CommonFlags& f) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid --ttl \"", f.ttl, "\": etcd leases last at least 1s"));
   }
+  // A TTL is how long a dead holder keeps its place: a year is already
+  // far past any use, and keeps every deadline sum far from overflowing.
+  if (*ttl > kMaxTtl) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --ttl \"", f.ttl, "\": at most ",
+                     absl::FormatDuration(kMaxTtl), " (a year)"));
+  }
   o.ttl = *ttl;
   absl::StatusOr<absl::Duration> kill_after =
       ParseDuration("--kill-after", f.kill_after);
@@ -101,6 +161,11 @@ absl::StatusOr<CommonOptions> Resolve(const CommonFlags& f) {
   absl::StatusOr<absl::Duration> dial =
       ParsePositiveDuration("--dial-timeout", f.dial_timeout);
   if (!dial.ok()) return dial.status();
+  if (*dial > kMaxTtl) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --dial-timeout \"", f.dial_timeout,
+                     "\": at most ", absl::FormatDuration(kMaxTtl)));
+  }
   o.connection.dial_timeout = *dial;
 
   if (f.prefix.empty() || f.prefix.back() != '/') {

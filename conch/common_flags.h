@@ -20,6 +20,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -59,13 +60,21 @@ struct CommonOptions {
   absl::Time CallDeadline() const;
 };
 
+// The longest --ttl (and --dial-timeout) accepted.
+inline constexpr absl::Duration kMaxTtl = absl::Hours(24 * 365);
+
 void AddCommonFlags(CLI::App& app, CommonFlags* flags);
 
 // Parses the command line of `app` (named "conch" or "conchd"); CLI11's
-// exceptions stay in here. Returns nullopt to go on, or the exit code:
-// 0 after --help or --version (printed), 64 after a parse error (one line
-// on stderr: "<name>: <what> (see <name> --help)").
-std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv);
+// exceptions stay in here. The command a wrapper runs starts only after
+// the first "--": what follows goes to `*command` as it is and is never
+// read as a flag of conch's; with `command` null (conchd) a "--" is an
+// error. Returns nullopt to go on, or the exit code: 0 after --help or
+// --version (printed), 64 after a parse error (one line on stderr:
+// "<name>: <what> (see <name> --help)"); an argument left over before
+// "--" gets the hint to put "--" before the command.
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv,
+                                    std::vector<std::string>* command);
 
 // Validates `flags`. The password comes from --user NAME:PASSWORD or, when
 // --user has no ':', from $CONCH_PASSWORD.

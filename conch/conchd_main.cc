@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   app.add_option("--job-nice", job_nice,
                  "run jobs at this nice value, -20 to 19, not below conchd's "
                  "own (default: conchd's own)");
-  if (std::optional<int> done = conch::ParseCommandLine(app, argc, argv)) {
+  if (std::optional<int> done =
+          conch::ParseCommandLine(app, argc, argv, nullptr)) {
     return *done;
   }
   conch::SetLogProgram("conchd", /*wall_clock=*/true);

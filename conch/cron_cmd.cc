@@ -328,7 +328,9 @@ CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
                           "allow (default) or skip a tick while the previous "
                           "run is still running");
   a->apps.add->add_flag("--replace", a->replace, "replace an existing job");
-  a->apps.add->add_option("command", a->command, "the command, after --");
+  a->apps.add->footer(
+      "The command goes after --: conch cron add NAME --schedule S [flags] "
+      "-- COMMAND [ARG...]; nothing after -- is read as a flag of conch's.");
 
   a->apps.rm = cron->add_subcommand("rm", "delete a job (exit 1: no such job)");
   a->apps.rm->add_option("name", a->name, "job name")->required();

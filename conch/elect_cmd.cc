@@ -162,8 +162,8 @@ int RunElect(const ElectArgs& args, const CommonFlags& common) {
     return Fail(absl::InvalidArgumentError("--watch goes with --who"));
   }
   if (args.who) {
-    if (!args.run.command.empty()) {
-      return Fail(absl::InvalidArgumentError("--who takes no command"));
+    if (absl::Status alone = CheckLookOnly(args.run); !alone.ok()) {
+      return Fail(alone);
     }
     return RunWho(args, *o, office);
   }

@@ -110,6 +110,47 @@ class ElectTest : public ::testing::Test {
   Scratch d_;
 };
 
+// A forgotten office name is never taken from the command: before "--"
+// there is no name, so nothing runs and nothing is written.
+TEST_F(ElectTest, AForgottenNameIsRefusedNotTakenFromTheCommand) {
+  test::CommandResult r =
+      RunConch({"elect", "--nonblock", "--", "sleep", "1"}, prefix_, etcd());
+  EXPECT_EQ(r.exit_code, 64) << r.DebugString();
+  EXPECT_THAT(r.err, HasSubstr("name is required"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
+  // Subcommands that run nothing refuse a command after "--".
+  test::CommandResult who =
+      RunConch({"cron", "ls", "--", "true"}, prefix_, etcd());
+  EXPECT_EQ(who.exit_code, 64) << who.DebugString();
+  EXPECT_THAT(who.err, HasSubstr("run a command after --"));
+}
+
+// Flags that do not go together are refused, not half-honoured: --who
+// with --nonblock once checked an office named "true".
+TEST_F(ElectTest, WhoRefusesTheFlagsOfTheRunMode) {
+  test::CommandResult nameless =
+      RunConch({"elect", "--who", "--nonblock"}, prefix_, etcd());
+  EXPECT_EQ(nameless.exit_code, 64) << nameless.DebugString();
+  EXPECT_THAT(nameless.err, HasSubstr("name is required"));
+  for (const std::vector<std::string>& extra :
+       std::vector<std::vector<std::string>>{{"--nonblock"},
+                                             {"--timeout", "1s"},
+                                             {"--restart"},
+                                             {"--", "true"}}) {
+    std::vector<std::string> args = {"elect", "x", "--who"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    test::CommandResult r = RunConch(args, prefix_, etcd());
+    EXPECT_EQ(r.exit_code, 64) << extra[0] << ": " << r.DebugString();
+    EXPECT_THAT(r.err, HasSubstr("--who only looks")) << extra[0];
+  }
+  test::CommandResult sema =
+      RunConch({"sema", "x", "--who", "--restart"}, prefix_, etcd());
+  EXPECT_EQ(sema.exit_code, 64) << sema.DebugString();
+  EXPECT_THAT(sema.err, HasSubstr("--who only looks"));
+  EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
+}
+
 TEST_F(ElectTest, VacantOfficeRunsAtOnceWithConchRevAndItsExitCode) {
   test::CommandResult r =
       RunConch({"elect", "x", "--", "sh", "-c",

@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
@@ -47,9 +48,21 @@ int main(int argc, char** argv) {
   conch::CronArgs cron_args;
   CLI::App* cron = conch::SetupCron(app, &cron_args);
 
-  if (std::optional<int> done = conch::ParseCommandLine(app, argc, argv)) {
+  std::vector<std::string> command;  // after "--"
+  if (std::optional<int> done =
+          conch::ParseCommandLine(app, argc, argv, &command)) {
     return *done;
   }
+  const bool takes_command =
+      elect->parsed() || sema->parsed() || cron_args.apps.add->parsed();
+  if (!command.empty() && !takes_command) {
+    std::cerr << "conch: only elect, sema and cron add run a command after "
+                 "-- (see conch --help)\n";
+    return conch::kExitUsage;
+  }
+  elect_args.run.command = command;
+  sema_args.run.command = command;
+  cron_args.command = command;
 
   if (status->parsed()) return conch::RunStatus(status_args, common);
   if (elect->parsed()) return conch::RunElect(elect_args, common);

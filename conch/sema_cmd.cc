@@ -178,9 +178,8 @@ int RunSema(const SemaArgs& args, const CommonFlags& common) {
     max = *parsed;
   }
   if (args.who) {
-    if (!args.run.command.empty()) {
-      return ReportFailure(
-          absl::InvalidArgumentError("--who takes no command"));
+    if (absl::Status alone = CheckLookOnly(args.run); !alone.ok()) {
+      return ReportFailure(alone);
     }
     return RunWho(args, *o, name_prefix, max);
   }

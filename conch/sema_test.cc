@@ -320,6 +320,30 @@ TEST_F(SemaTest, BadMaxExits64AndWritesNothing) {
   EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
 }
 
+// The command boundary: a command without "--" is refused before anything
+// is written (it once ran with conch's flags taken out of it), and every
+// word after "--" reaches the child as it is, "--json" and "--" included.
+TEST_F(SemaTest, TheCommandStartsOnlyAfterTheSeparator) {
+  test::CommandResult bare = RunConch(
+      {"sema", "s", "--max", "1", "printf", "[%s]\n", "a", "--json", "b"},
+      prefix_, etcd());
+  EXPECT_EQ(bare.exit_code, 64) << bare.DebugString();
+  EXPECT_EQ(bare.err,
+            "conch: unexpected argument \"printf\": put -- before the "
+            "command (see conch --help)\n");
+  EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
+
+  const std::string args = d_.Path("args");
+  test::CommandResult r =
+      RunConch({"sema", "s", "--max", "1", "--", "sh", "-c",
+                absl::StrCat("printf '%s|' \"$@\" > ", args), "sh", "a",
+                "--json", "--", "--max", "b"},
+               prefix_, etcd());
+  EXPECT_EQ(r.exit_code, 0) << r.DebugString();
+  EXPECT_EQ(test::ReadFile(args).value_or("(none)"), "a|--json|--|--max|b|");
+  EXPECT_TRUE(r.out.empty()) << r.out;  // no --json answer of conch's
+}
+
 // The herd test runs on a private etcd so that no other test's watches
 // touch the counter it reads.
 class SemaHerdTest : public SemaTest {
