@@ -6,6 +6,7 @@
 // password ever appears in logs, --who or --json output.
 #include <signal.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -213,6 +214,41 @@ TEST_F(SecurityTest, WhoOutputCarriesNoCredentials) {
   absl::StatusOr<int> status = (*holder)->Wait(absl::Now() + absl::Seconds(20));
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+// Bad TLS files are refused at once, before dialling, with one line that
+// names the flag and the file (exit 64): /dev/zero once grew to 1.5 GB, a
+// non-PEM or swapped file printed raw gRPC lines and then "etcd
+// unreachable" (69) after the dial timeout. Real files from the suite's
+// CA, swapped.
+TEST_F(SecurityTest, BadTlsFilesExit64AtOnceNamingTheFile) {
+  struct Case {
+    std::vector<std::string> flags;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {{"--cacert", "/dev/zero"}, "is not a regular file"},
+      {{"--cacert", "/dev/null"}, "is not a regular file"},
+      {{"--cacert", "/tmp"}, "is not a regular file"},
+      {{"--cacert", server_->client_key_file()}, "swapped with --key?"},
+      {{"--cacert", server_->ca_file(), "--cert", server_->client_key_file(),
+        "--key", server_->client_cert_file()},
+       "swapped with --"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {kConchBinary, "status", "--endpoints",
+                                     server_->client_url()};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    const absl::Time start = absl::Now();
+    absl::StatusOr<test::CommandResult> r =
+        test::RunCommand(argv, absl::Seconds(30));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 64) << r->DebugString();
+    EXPECT_THAT(r->err, HasSubstr(c.says)) << r->DebugString();
+    EXPECT_EQ(std::count(r->err.begin(), r->err.end(), '\n'), 1)
+        << r->DebugString();
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << c.flags[1];
+  }
 }
 
 }  // namespace

@@ -1,32 +1,28 @@
 #include "core/etcd/connection.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "core/base/log.h"
 #include "core/base/status_macros.h"
 #include "core/etcd/internal/grpc_call.h"
+#include "core/etcd/pem_file.h"
 #include "third_party/etcd_protos/rpc.grpc.pb.h"
 
 namespace conch::etcd {
 namespace {
 
-absl::StatusOr<std::string> ReadPem(absl::string_view flag,
-                                    const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", flag, " file \"", path, "\""));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+// gRPC's own log lines go to conch's log, at debug level: they never
+// reach stderr below -v -v (a bad certificate used to print four of them).
+void LogFromGrpc(gpr_log_func_args* args) {
+  Log(LogLevel::kDebug, absl::StrCat("grpc: ", args->message));
 }
 
 bool WantsTls(const Endpoint& ep, const ConnectionOptions& o) {
@@ -49,14 +45,17 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeTlsCredentials(
   }
   grpc::SslCredentialsOptions ssl;
   if (!o.ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadPem("--cacert", o.ca_file);
+    absl::StatusOr<std::string> ca =
+        ReadPemFile("--cacert", o.ca_file, PemKind::kCertificates);
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *std::move(ca);
   }
   if (!o.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadPem("--cert", o.cert_file);
+    absl::StatusOr<std::string> cert =
+        ReadPemFile("--cert", o.cert_file, PemKind::kCertificates);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadPem("--key", o.key_file);
+    absl::StatusOr<std::string> key =
+        ReadPemFile("--key", o.key_file, PemKind::kPrivateKey);
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
@@ -68,6 +67,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeTlsCredentials(
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Dial(
     ConnectionOptions options) {
+  static std::once_flag grpc_log;
+  std::call_once(grpc_log, [] { gpr_set_log_function(&LogFromGrpc); });
   if (options.endpoints.empty()) {
     return absl::InvalidArgumentError("no etcd endpoints given");
   }

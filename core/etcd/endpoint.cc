@@ -15,9 +15,20 @@
 namespace conch {
 namespace {
 
+// `text` with whatever precedes an '@' of its authority (a user and maybe
+// a password) replaced by "***": an error message must not echo it.
+std::string Redacted(absl::string_view text) {
+  const size_t at = text.rfind('@');
+  if (at == absl::string_view::npos) return std::string(text);
+  size_t start = text.find("://");
+  start = start == absl::string_view::npos ? 0 : start + 3;
+  if (start > at) return std::string(text);
+  return absl::StrCat(text.substr(0, start), "***", text.substr(at));
+}
+
 absl::Status Bad(absl::string_view text, absl::string_view why) {
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid endpoint \"", text, "\": ", why));
+      absl::StrCat("invalid endpoint \"", Redacted(text), "\": ", why));
 }
 
 // Checks "host:port" (host may be a bracketed IPv6 literal).
@@ -25,6 +36,11 @@ absl::Status CheckHostPort(absl::string_view original,
                            absl::string_view hostport) {
   absl::string_view host;
   absl::string_view port;
+  if (absl::StrContains(hostport, '@')) {
+    return Bad(original,
+               "a user does not go in an endpoint: use --user (and "
+               "CONCH_PASSWORD)");
+  }
   if (absl::StartsWith(hostport, "[")) {
     const size_t close = hostport.find(']');
     if (close == absl::string_view::npos) {

@@ -1,5 +1,7 @@
 #include "core/etcd/endpoint.h"
 
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -7,6 +9,7 @@ namespace conch {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ParseEndpointTest, BareHostPortDependsOnTlsConfig) {
   absl::StatusOr<Endpoint> ep = ParseEndpoint("10.0.0.1:2379");
@@ -49,6 +52,22 @@ TEST(ParseEndpointTest, RejectsMalformed) {
       EXPECT_EQ(ep.status().code(), absl::StatusCode::kInvalidArgument);
       EXPECT_THAT(ep.status().message(), HasSubstr("invalid endpoint"));
     }
+  }
+}
+
+// A user in an endpoint is refused for what it is, and the password in it
+// never reaches the message (issue 15: it was refused with a message about
+// IPv6, the password echoed).
+TEST(ParseEndpointTest, RefusesAUserAndNeverEchoesThePassword) {
+  for (const char* bad :
+       {"http://u:secret@127.0.0.1:2379", "u:secret@127.0.0.1:2379",
+        "https://u:secret@[::1]:2379"}) {
+    absl::StatusOr<Endpoint> ep = ParseEndpoint(bad);
+    ASSERT_FALSE(ep.ok()) << bad;
+    const std::string message(ep.status().message());
+    EXPECT_THAT(message, HasSubstr("use --user")) << bad;
+    EXPECT_THAT(message, Not(HasSubstr("secret"))) << message;
+    EXPECT_THAT(message, HasSubstr("***@")) << message;
   }
 }
 
