@@ -24,6 +24,7 @@
 #include "core/process/reaper.h"
 #include "core/process/stop_plan.h"
 #include "core/process/supervisor.h"
+#include "core/records/records.h"
 
 namespace conch {
 namespace {
@@ -290,6 +291,15 @@ int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
   if (absl::Status fits = CheckStopBudget(options.ttl, options.kill_after);
       !fits.ok()) {
     return Fail(fits);
+  }
+  // The holder record carries the command line: refused here if etcd could
+  // not take it, before anything is written.
+  if (absl::StatusOr<std::string> json =
+          records::ToJson(MakeHolder(etcd::kNoLease, flags.command));
+      json.ok() && json->size() > records::kMaxRecordBytes) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "the command is too long: its holder record would be ", json->size(),
+        " bytes, at most ", records::kMaxRecordBytes)));
   }
   CampaignSpec spec;
   spec.command = flags.command;

@@ -71,6 +71,13 @@ int RunAdd(const CronArgs& a, const CommonOptions& o) {
   }
   job.set_overlap(a.overlap);
   job.set_created(records::FormatRfc3339(absl::Now()));
+  if (absl::StatusOr<std::string> json = records::ToJson(job);
+      json.ok() && json->size() > records::kMaxRecordBytes) {
+    return Usage(absl::StrCat(
+        "the command is too long: its job record would "
+        "be ",
+        json->size(), " bytes, at most ", records::kMaxRecordBytes));
+  }
   absl::StatusOr<Dialed> d = Dial(o);
   if (!d.ok()) return ReportFailure(d.status());
   etcd::CronStore store(d->conn.get(), o.prefix);
@@ -303,8 +310,10 @@ int RunNext(const CronArgs& a) {
   absl::LoadTimeZone(a.tz, &zone);
   for (int i = 0; i < a.count; ++i) {
     t = schedule->Next(t);
-    std::cout << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone())
-              << "  " << absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", t, zone)
+    // Fractions of a second only when there are some (@every 1.5s).
+    std::cout << absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t,
+                                  absl::UTCTimeZone())
+              << "  " << absl::FormatTime("%Y-%m-%d %H:%M:%E*S %Z", t, zone)
               << "\n";
   }
   return kExitOk;

@@ -452,6 +452,18 @@ TEST_F(CronTest, BerlinFallBackFiresOnceAtTheFirstTwoThirty) {
             "2026-10-26T01:30:00Z  2026-10-26 02:30:00 CET\n");
 }
 
+// An @every with a fraction shows it (it was printed without, so two
+// different instants looked alike).
+TEST_F(CronTest, NextShowsTheFractionOfAnInstant) {
+  test::CommandResult r = Cron({"next", "--schedule", "@every 1.5s", "--from",
+                                "2026-01-01T00:00:00Z", "--count", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.DebugString();
+  EXPECT_EQ(r.out,
+            "2026-01-01T00:00:01.5Z  2026-01-01 00:00:01.5 UTC\n"
+            "2026-01-01T00:00:03Z  2026-01-01 00:00:03 UTC\n"
+            "2026-01-01T00:00:04.5Z  2026-01-01 00:00:04.5 UTC\n");
+}
+
 TEST_F(CronTest, BadInputExits64AndStoresNothing) {
   const std::vector<std::vector<std::string>> bad = {
       {"add", "j", "--schedule", "0 0 30 2 *", "--", "true"},
@@ -534,8 +546,70 @@ TEST_F(CronTest, ConchdRefusesBadFlagsWith64AndRegistersNothing) {
       test::RunCommand(argv, absl::Seconds(30));
   ASSERT_TRUE(twin.ok());
   EXPECT_EQ(twin->exit_code, 75) << twin->DebugString();
+  EXPECT_THAT(twin->err, HasSubstr("waiting for it to expire"));
   EXPECT_THAT(twin->err, HasSubstr("in use"));
   EXPECT_EQ(Live()["d1"], lease);
+  EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
+// A conchd restarted right after a crash (SIGKILL, then systemd's restart)
+// takes its id over at once: its previous incarnation ran on this host and
+// boot, and its pid is gone. It once exited 75 until the old lease expired.
+TEST_F(CronTest, ARestartAfterACrashTakesTheIdOverAtOnce) {
+  ConchProcess& first = Daemon("d1", {"--ttl", "10s"}, "2s");
+  const std::string old_lease = Live()["d1"];
+  ASSERT_TRUE(first.Signal(SIGKILL).ok());
+  ASSERT_EQ(first.ExitCode(In(absl::Seconds(10))), 128 + SIGKILL);
+  const absl::Time restarted = absl::Now();
+  daemons_["d1"] =
+      ConchProcess::Start({"--id", "d1", "--ttl", "10s", "--kill-after", "2s"},
+                          prefix_, etcd(), {}, kConchdBinary);
+  ConchProcess& second = *daemons_["d1"];
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    const std::string now = Live()["d1"];
+                    return !now.empty() && now != old_lease;
+                  },
+                  In(absl::Seconds(20)))
+                  .ok())
+      << second.Stderr();
+  // Registered long before the old lease (10 s) could have expired.
+  EXPECT_LT(absl::Now() - restarted, absl::Seconds(5));
+  EXPECT_THAT(second.Stderr(), HasSubstr("which is gone: taking the id over"));
+  EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
+// An id registered by a daemon that cannot be proven dead (another host)
+// is waited for until its lease expires, then taken.
+TEST_F(CronTest, AnIdRegisteredElsewhereIsWaitedForUntilItExpires) {
+  absl::StatusOr<test::CommandResult> grant =
+      etcd().Etcdctl({"lease", "grant", "3"});
+  ASSERT_TRUE(grant.ok() && grant->Succeeded()) << grant.status();
+  // "lease 694d7a... granted with TTL(3s)"
+  const std::vector<std::string> words = absl::StrSplit(grant->out, ' ');
+  ASSERT_GE(words.size(), 2u) << grant->out;
+  absl::StatusOr<test::CommandResult> put = etcd().Etcdctl(
+      {"put", "--lease", words[1], absl::StrCat(prefix_, "cron/daemon/d1"),
+       "{\"host\":\"elsewhere\",\"pid\":1,\"boot_id\":\"x\"}"});
+  ASSERT_TRUE(put.ok() && put->Succeeded()) << put.status();
+  const std::string foreign = Live()["d1"];
+  ASSERT_FALSE(foreign.empty());
+  const absl::Time started = absl::Now();
+  daemons_["d1"] =
+      ConchProcess::Start({"--id", "d1", "--ttl", "10s", "--kill-after", "2s"},
+                          prefix_, etcd(), {}, kConchdBinary);
+  ConchProcess& d = *daemons_["d1"];
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    const std::string now = Live()["d1"];
+                    return !now.empty() && now != foreign;
+                  },
+                  In(absl::Seconds(20)))
+                  .ok())
+      << d.Stderr();
+  EXPECT_GE(absl::Now() - started, absl::Seconds(2));  // the lease's TTL
+  EXPECT_THAT(d.Stderr(), HasSubstr("pid 1 on elsewhere"));
+  EXPECT_THAT(d.Stderr(), HasSubstr("waiting for it to expire"));
   EXPECT_EQ(StopDaemon("d1"), 0);
 }
 

@@ -3,6 +3,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <string>
 #include <vector>
 
 namespace conch {
@@ -22,6 +24,13 @@ std::string UserName() {
     return "";
   }
   return found->pw_name;
+}
+
+std::string BootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  if (!std::getline(in, id)) return "";
+  return id;
 }
 
 }  // namespace conch

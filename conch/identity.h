@@ -1,9 +1,11 @@
 // Who and where this process runs, as conch records it: the host name and
 // the user name written into holder records, cron run requests and daemon
-// registrations, and the default conchd --id.
+// registrations, the default conchd --id, and the boot id that tells a
+// restarted conchd whether its previous incarnation ran on this very boot
+// of this host.
 //
 // Contract: never fails; a name that cannot be read is "unknown" (host)
-// or "" (user). Thread-safe (getpwuid_r, gethostname).
+// or "" (user, boot id). Thread-safe (getpwuid_r, gethostname).
 //
 // Example:
 //   records::Holder h;
@@ -18,6 +20,8 @@ namespace conch {
 
 std::string HostName();
 std::string UserName();
+// /proc/sys/kernel/random/boot_id: new at every boot of the host.
+std::string BootId();
 
 }  // namespace conch
 

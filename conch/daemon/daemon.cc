@@ -64,6 +64,7 @@ records::Daemon DaemonRecord(absl::Time since) {
   d.set_pid(getpid());
   d.set_since(records::FormatRfc3339(since));
   d.set_version(kVersion);
+  d.set_boot_id(BootId());
   return d;
 }
 
@@ -386,7 +387,7 @@ void Daemon::HandleSignals() {
 }
 
 int Daemon::Start() {
-  absl::Status opened = session_.Open();
+  absl::Status opened = session_.OpenAtStart();
   if (!opened.ok()) {
     if (absl::IsAlreadyExists(opened)) {
       std::cerr << "conchd: " << opened.message() << "\n";

@@ -61,6 +61,13 @@ class DaemonSession {
   // A new session, registered. AlreadyExists when a live daemon has the
   // id.
   absl::Status Open();
+  // Open() for a daemon that is starting. When the id is registered
+  // already: if that registration is this daemon's previous incarnation,
+  // provably dead (same host and boot id, its pid gone), its lease is
+  // revoked and the id taken over at once; otherwise it waits, logging
+  // why, for that registration to expire (its lease's remaining TTL), and
+  // is AlreadyExists only if it is still there after that.
+  absl::Status OpenAtStart();
   // Whether there is a session (lost or not).
   bool held() const { return session_ != nullptr; }
   // OK while the session holds (or there is none).

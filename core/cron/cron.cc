@@ -470,6 +470,22 @@ absl::Status CronStore::RegisterDaemon(absl::string_view id,
       "daemon id \"", id, "\" is in use by a live conchd (give another --id)"));
 }
 
+absl::StatusOr<CronStore::Registration> CronStore::DaemonRegistration(
+    absl::string_view id, absl::Time deadline) const {
+  absl::StatusOr<GetResult> r = kv_.Get(DaemonKey(id), {}, deadline);
+  if (!r.ok()) return r.status();
+  if (r->kvs.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("daemon id \"", id, "\" is not registered"));
+  }
+  Registration reg;
+  reg.lease = r->kvs[0].lease;
+  if (!records::FromJson(r->kvs[0].value, &reg.daemon).ok()) {
+    reg.daemon.Clear();
+  }
+  return reg;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> CronStore::LiveDaemons(
     absl::Time deadline) const {
   const std::string prefix = absl::StrCat(prefix_, "cron/daemon/");

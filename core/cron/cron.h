@@ -198,6 +198,14 @@ class CronStore {
   absl::Status RegisterDaemon(absl::string_view id,
                               const records::Daemon& daemon, LeaseId lease,
                               absl::Time deadline) const;
+  // Who holds cron/daemon/<id>: its record (an unreadable one as an empty
+  // record) and lease. NotFound when nobody does.
+  struct Registration {
+    records::Daemon daemon;
+    LeaseId lease = kNoLease;
+  };
+  absl::StatusOr<Registration> DaemonRegistration(absl::string_view id,
+                                                  absl::Time deadline) const;
   // id → lease (hex) of every registered, hence live, daemon.
   absl::StatusOr<std::map<std::string, std::string>> LiveDaemons(
       absl::Time deadline) const;

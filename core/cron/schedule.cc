@@ -114,6 +114,11 @@ absl::StatusOr<uint64_t> ParseField(const Field& f, absl::string_view text) {
       last = f.star_hi;
     } else if (const size_t dash = base.find('-');
                dash != absl::string_view::npos) {
+      // "-1", "1-": a side is missing; name the whole item, not "".
+      if (dash == 0 || dash + 1 == base.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            f.name, " \"", item, "\" is not a number or a range N-M"));
+      }
       absl::StatusOr<int> a = ParseValue(f, base.substr(0, dash));
       if (!a.ok()) return a.status();
       absl::StatusOr<int> b = ParseValue(f, base.substr(dash + 1));

@@ -53,6 +53,12 @@ namespace conch::records {
 // The most output a Result keeps (spec 04/05: the last 4 KiB).
 inline constexpr size_t kOutputTailBytes = 4096;
 
+// The largest record conch writes (its JSON). etcd refuses a request over
+// 1.5 MiB by default, and one Txn may carry a record twice (a semaphore's
+// queue and slot keys) beside other keys: a command line whose record is
+// larger is refused (64) before anything is written.
+inline constexpr size_t kMaxRecordBytes = 256 * 1024;
+
 // Serializes `record` as compact JSON (see the contract above).
 // InvalidArgument when a string field holds invalid UTF-8.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& record);
