@@ -90,11 +90,11 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     absl::StatusOr<SupervisorResult> r =
         RunHeld(spec, session, c.fuses, c.signals, c.wake);
     if (!r.ok()) {
-      std::cerr << "conch: " << r.status().message() << "\n";
+      std::cerr << "conch: " << OneLine(r.status().message()) << "\n";
       return ExitCodeForCommand(r.status());
     }
     if (r->reason == SupervisorResult::Reason::kLeaseLost) {
-      std::cerr << "conch: lease lost (" << r->loss.message()
+      std::cerr << "conch: lease lost (" << OneLine(r->loss.message())
                 << "); the child was stopped (or never started)\n";
       if (c.args.restart) return std::nullopt;  // campaign again
       return kExitSoftware;
@@ -154,8 +154,8 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
     }
     if (absl::Status lost = session.status(); !lost.ok()) {
       if (c.args.restart) return kCampaignAgain;
-      std::cerr << "conch: lost the session while waiting: " << lost.message()
-                << "\n";
+      std::cerr << "conch: lost the session while waiting: "
+                << OneLine(lost.message()) << "\n";
       return ExitWith(kExitUnavailable);
     }
     const bool periodic = MonoNow() >= reread_at;
@@ -322,7 +322,7 @@ int RunCampaignCommand(const CampaignFlags& flags, const CommonOptions& options,
   // 126/127 before anything is acquired.
   absl::StatusOr<std::string> path = ResolveCommand(flags.command[0]);
   if (!path.ok()) {
-    std::cerr << "conch: " << path.status().message() << "\n";
+    std::cerr << "conch: " << OneLine(path.status().message()) << "\n";
     return ExitCodeForCommand(path.status());
   }
   spec.path = *path;

@@ -108,7 +108,7 @@ std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv,
     const std::vector<std::string> extra = app.remaining(true);
     const std::string first =
         extra.empty() ? std::string(e.what()) : extra.front();
-    std::cerr << name << ": unexpected argument \"" << first
+    std::cerr << name << ": unexpected argument \"" << OneLine(first)
               << "\": put -- before the command (see " << name << " --help)\n";
     return kExitUsage;
   } catch (const CLI::CallForHelp& e) {
@@ -118,7 +118,7 @@ std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv,
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << app.get_name() << ": " << e.what() << " (see "
+    std::cerr << app.get_name() << ": " << OneLine(e.what()) << " (see "
               << app.get_name() << " --help)\n";
     return kExitUsage;
   }

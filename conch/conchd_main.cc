@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   // builds switch it off; tests (built without NDEBUG) keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+  conch::SetProgramName("conchd");
   CLI::App app{"conchd: runs the ticks of conch cron jobs, each at most once",
                "conchd"};
   app.set_version_flag("--version", std::string("conchd ") + conch::kVersion);

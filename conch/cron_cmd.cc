@@ -27,7 +27,7 @@ namespace conch {
 namespace {
 
 int Usage(const std::string& message) {
-  std::cerr << "conch: " << message << "\n";
+  std::cerr << "conch: " << OneLine(message) << "\n";
   return kExitUsage;
 }
 
@@ -51,7 +51,8 @@ absl::StatusOr<Dialed> Dial(const CommonOptions& o) {
 }
 
 int RunAdd(const CronArgs& a, const CommonOptions& o) {
-  absl::Status name = CheckName(a.name);
+  absl::Status name = CheckNewName(a.name);
+  if (name.ok()) name = CheckName(a.name);
   if (!name.ok()) return ReportFailure(name);
   if (a.schedule.empty()) return Usage("--schedule is required");
   absl::StatusOr<Schedule> schedule = Schedule::Parse(a.schedule, a.tz);
@@ -97,7 +98,7 @@ int RunRm(const CronArgs& a, const CommonOptions& o) {
   etcd::CronStore store(d->conn.get(), o.prefix);
   absl::Status removed = store.RemoveJob(a.name, d->deadline, a.purge);
   if (absl::IsNotFound(removed)) {
-    std::cerr << "conch: " << removed.message() << "\n";
+    std::cerr << "conch: " << OneLine(removed.message()) << "\n";
     return kExitVacant;
   }
   if (!removed.ok()) return ReportFailure(removed);
@@ -132,7 +133,7 @@ std::string TickText(const etcd::CronTick& t, const etcd::TickState& s) {
     absl::StrAppend(&line, "  on ", s.runner);
   }
   absl::StrAppend(&line, "  rev ", t.claim_revision);
-  return line;
+  return OneLine(line);
 }
 
 // What `cron ls` shows of one job.
@@ -174,10 +175,12 @@ void PrintJob(const JobView& v, int history,
   if (!v.ticks.empty()) {
     last = absl::StrCat(
         records::FormatRfc3339(v.ticks[0].instant), "\t",
-        etcd::FormatTickState(etcd::StateOfTick(v.ticks[0], live)));
+        OneLine(etcd::FormatTickState(etcd::StateOfTick(v.ticks[0], live))));
   }
-  std::cout << v.job->name << "\t" << job.schedule() << "\t" << job.tz() << "\t"
-            << job.overlap() << "\t" << v.next << "\t" << last << "\n";
+  // Stored values may hold anything: a row stays one row.
+  std::cout << OneLine(v.job->name) << "\t" << OneLine(job.schedule()) << "\t"
+            << OneLine(job.tz()) << "\t" << OneLine(job.overlap()) << "\t"
+            << OneLine(v.next) << "\t" << last << "\n";
   for (size_t i = 0; history > 0 && i < v.ticks.size(); ++i) {
     std::cout << "  "
               << TickText(v.ticks[i], etcd::StateOfTick(v.ticks[i], live))
@@ -257,7 +260,7 @@ int RunRun(const CronArgs& a, const CommonOptions& o) {
   req.set_requested_at(records::FormatRfc3339(instant));
   absl::Status asked = store.RequestRun(a.name, instant, req, d->deadline);
   if (absl::IsNotFound(asked)) {
-    std::cerr << "conch: " << asked.message() << "\n";
+    std::cerr << "conch: " << OneLine(asked.message()) << "\n";
     return kExitVacant;
   }
   if (!asked.ok()) return ReportFailure(asked);
@@ -328,7 +331,9 @@ CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
   cron->fallthrough();
 
   a->apps.add = cron->add_subcommand("add", "store a job");
-  a->apps.add->add_option("name", a->name, "job name (1 to 256 bytes)")
+  a->apps.add
+      ->add_option("name", a->name,
+                   "job name (1 to 256 bytes, no control characters)")
       ->required();
   a->apps.add->add_option("--schedule", a->schedule,
                           "five-field cron, @hourly…@yearly, or @every D");

@@ -475,6 +475,13 @@ TEST_F(CronTest, BadInputExits64AndStoresNothing) {
       {"add", "j", "--schedule", "@daily"},
       {"add", "", "--schedule", "@daily", "--", "true"},
       {"add", "j", "--", "true"},
+      // Control characters: refused in a name, and every message (also
+      // for a schedule, a zone or a command) stays on one line.
+      {"add", "evil\nname", "--schedule", "@daily", "--", "true"},
+      {"add", "esc\x1b[31m", "--schedule", "@daily", "--", "true"},
+      {"add", "j", "--schedule", "0 0 * * *\nX", "--", "true"},
+      {"add", "j", "--schedule", "@daily", "--tz", "Europe/\nBerlin", "--",
+       "true"},
   };
   for (const std::vector<std::string>& args : bad) {
     test::CommandResult r = Cron(args);
@@ -534,6 +541,9 @@ TEST_F(CronTest, ConchdRefusesBadFlagsWith64AndRegistersNothing) {
         test::RunCommand(argv, absl::Seconds(30));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->exit_code, 64) << r->DebugString();
+    // conchd's messages are conchd's, whichever flag is wrong.
+    EXPECT_TRUE(absl::StartsWith(r->err, "conchd: ")) << r->err;
+    EXPECT_EQ(std::count(r->err.begin(), r->err.end(), '\n'), 1) << r->err;
   }
   EXPECT_THAT(KeysUnder(etcd(), prefix_), IsEmpty());
   // A second daemon with a live id: 75, and the first keeps its key.

@@ -43,8 +43,9 @@ std::string DescribeLeader(const etcd::KeyValue& kv, bool json) {
     return absl::StrCat("(unreadable holder record: ", parsed.message(),
                         ") rev ", kv.create_revision);
   }
-  return absl::StrCat(h.host(), " pid ", h.pid(), " since ", h.since(), " rev ",
-                      kv.create_revision, " lease ", h.lease());
+  return OneLine(absl::StrCat(h.host(), " pid ", h.pid(), " since ", h.since(),
+                              " rev ", kv.create_revision, " lease ",
+                              h.lease()));
 }
 
 int RunWho(const ElectArgs& args, const CommonOptions& o,
@@ -141,7 +142,9 @@ class ElectAcquirer : public Acquirer {
 CLI::App* SetupElect(CLI::App& root, ElectArgs* a) {
   CLI::App* sub = root.add_subcommand(
       "elect", "run a command only on the elected leader of office NAME");
-  sub->add_option("name", a->name, "office name (1 to 256 bytes)")->required();
+  sub->add_option("name", a->name,
+                  "office name (1 to 256 bytes, no control characters)")
+      ->required();
   sub->add_flag("--who", a->who, "print who holds the office (exit 1: vacant)");
   sub->add_flag("--watch", a->watch,
                 "with --who: keep printing each new leader until interrupted");
@@ -153,6 +156,9 @@ int RunElect(const ElectArgs& args, const CommonFlags& common) {
   absl::StatusOr<CommonOptions> o = Resolve(common);
   if (!o.ok()) return Fail(o.status());
   absl::StatusOr<std::string> encoded = EncodeName(args.name);
+  if (absl::Status fresh = CheckNewName(args.name); !fresh.ok()) {
+    encoded = fresh;
+  }
   if (!encoded.ok()) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("invalid office name: ", encoded.status().message())));

@@ -119,6 +119,12 @@ TEST_F(ElectTest, AForgottenNameIsRefusedNotTakenFromTheCommand) {
   EXPECT_THAT(r.err, HasSubstr("name is required"));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
+  // A name with a control character is refused on one line.
+  test::CommandResult evil =
+      RunConch({"elect", "a\nb", "--", "true"}, prefix_, etcd());
+  EXPECT_EQ(evil.exit_code, 64) << evil.DebugString();
+  EXPECT_THAT(evil.err, HasSubstr("has a control character"));
+  EXPECT_EQ(std::count(evil.err.begin(), evil.err.end(), '\n'), 1) << evil.err;
   // Subcommands that run nothing refuse a command after "--".
   test::CommandResult who =
       RunConch({"cron", "ls", "--", "true"}, prefix_, etcd());

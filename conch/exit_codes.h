@@ -8,7 +8,10 @@
 #ifndef CONCH_CONCH_EXIT_CODES_H_
 #define CONCH_CONCH_EXIT_CODES_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace conch {
 
@@ -30,7 +33,19 @@ int ExitCodeFor(const absl::Status& status);
 
 // Prints "conch: <message>" on stderr (one line; a PermissionDenied gets a
 // hint about the user's role and --prefix) and returns ExitCodeFor(status).
+// The name every message starts with: "conch" unless set ("conchd"). Set
+// once, at the start of main().
+void SetProgramName(absl::string_view name);
+const std::string& ProgramName();
+
+// Prints "<program>: <message>" on one line (OneLine) and returns
+// ExitCodeFor(status).
 int ReportFailure(const absl::Status& status);
+
+// `text` with every control character written as an escape (\n, \t,
+// \x1b, ...) and everything else, UTF-8 included, as it is: a value shown
+// in a message or a table never splits a line or drives the terminal.
+std::string OneLine(absl::string_view text);
 
 }  // namespace conch
 

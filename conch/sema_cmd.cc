@@ -118,8 +118,9 @@ int RunWho(const SemaArgs& args, const CommonOptions& o,
       const absl::Status parsed = records::FromJson(h.value, &r);
       std::cout << "max " << g.max << " slot " << h.slot << ": ";
       if (parsed.ok()) {
-        std::cout << r.host() << " pid " << r.pid() << " since " << r.since()
-                  << " rev " << h.revision << " lease " << r.lease() << "\n";
+        std::cout << OneLine(r.host()) << " pid " << r.pid() << " since "
+                  << OneLine(r.since()) << " rev " << h.revision << " lease "
+                  << OneLine(r.lease()) << "\n";
       } else {
         std::cout << "(unreadable holder record: " << parsed.message()
                   << ") rev " << h.revision << "\n";
@@ -150,7 +151,8 @@ absl::StatusOr<int64_t> ParseMax(const std::string& text) {
 CLI::App* SetupSema(CLI::App& root, SemaArgs* a) {
   CLI::App* sub = root.add_subcommand(
       "sema", "run a command while fewer than N holders of NAME run");
-  sub->add_option("name", a->name, "semaphore name (1 to 256 bytes)")
+  sub->add_option("name", a->name,
+                  "semaphore name (1 to 256 bytes, no control characters)")
       ->required();
   sub->add_option("--max", a->max, "N: at most this many holders");
   sub->add_flag("--who", a->who,
@@ -163,6 +165,9 @@ int RunSema(const SemaArgs& args, const CommonFlags& common) {
   absl::StatusOr<CommonOptions> o = Resolve(common);
   if (!o.ok()) return ReportFailure(o.status());
   absl::StatusOr<std::string> encoded = EncodeName(args.name);
+  if (absl::Status fresh = CheckNewName(args.name); !fresh.ok()) {
+    encoded = fresh;
+  }
   if (!encoded.ok()) {
     return ReportFailure(absl::InvalidArgumentError(
         absl::StrCat("invalid semaphore name: ", encoded.status().message())));

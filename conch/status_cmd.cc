@@ -25,20 +25,21 @@ CLI::App* SetupStatus(CLI::App& root, StatusArgs* /*args*/) {
 int RunStatus(const StatusArgs& /*args*/, const CommonFlags& common) {
   absl::StatusOr<CommonOptions> options = Resolve(common);
   if (!options.ok()) {
-    std::cerr << "conch: " << options.status().message() << "\n";
+    std::cerr << "conch: " << OneLine(options.status().message()) << "\n";
     return ExitCodeFor(options.status());
   }
   absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
       etcd::Connection::Dial(options->connection);
   if (!conn.ok()) {
-    std::cerr << "conch: " << conn.status().message() << "\n";
+    std::cerr << "conch: " << OneLine(conn.status().message()) << "\n";
     return ExitCodeFor(conn.status());
   }
   absl::StatusOr<etcd::MemberStatus> status =
       etcd::Maintenance(conn->get())
           .Status(absl::Now() + options->connection.dial_timeout);
   if (!status.ok()) {
-    std::cerr << "conch: status: " << status.status().message() << "\n";
+    std::cerr << "conch: status: " << OneLine(status.status().message())
+              << "\n";
     return ExitCodeFor(status.status());
   }
   if (options->json) {

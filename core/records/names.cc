@@ -1,7 +1,9 @@
 #include "core/records/names.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace conch {
 namespace {
@@ -26,6 +28,22 @@ absl::Status BadLength() {
 }
 
 }  // namespace
+
+absl::Status CheckNewName(absl::string_view name) {
+  if (name.size() < kMinNameBytes || name.size() > kMaxNameBytes) {
+    return BadLength();
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "name \"%s\" has a control character (byte 0x%02x at %d): not "
+          "allowed",
+          absl::CHexEscape(name), c, i));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::string> EncodeName(absl::string_view name) {
   if (name.size() < kMinNameBytes || name.size() > kMaxNameBytes) {

@@ -39,6 +39,13 @@ namespace conch {
 inline constexpr size_t kMinNameBytes = 1;
 inline constexpr size_t kMaxNameBytes = 256;
 
+// Checks a name a user gives for a new office, semaphore or job: besides
+// the length, no control characters (bytes 0x00-0x1f and 0x7f), which
+// would split a table row or reach the terminal as escape sequences.
+// InvalidArgument naming the first one. Names already stored are still
+// decoded whatever their bytes (DecodeName).
+absl::Status CheckNewName(absl::string_view name);
+
 // Percent-encodes `name`. InvalidArgument "name must be 1 to 256 bytes" when
 // it is empty or longer than 256 bytes.
 absl::StatusOr<std::string> EncodeName(absl::string_view name);

@@ -212,5 +212,26 @@ RC_GTEST_PROP(NamesProperty, LowerCasingAnEscapeIsRejected, ()) {
   RC_ASSERT(!DecodeName(lowered).ok());
 }
 
+// New names refuse control characters (issue 15: a job named
+// $'evil\nname' split `cron ls` rows in two); stored ones still decode.
+TEST(CheckNewNameTest, RefusesControlCharactersOnly) {
+  EXPECT_TRUE(CheckNewName("db/primary").ok());
+  EXPECT_TRUE(CheckNewName("h\xC3\xA9 %x ..").ok());
+  for (const std::string& bad :
+       {std::string("evil\nname"), std::string("a\x1b[31m"),
+        std::string("tab\there"), std::string("del\x7f"),
+        std::string("nul\0", 4)}) {
+    absl::Status s = CheckNewName(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
+    EXPECT_THAT(std::string(s.message()),
+                ::testing::HasSubstr("has a control character"));
+    EXPECT_EQ(std::string(s.message()).find('\n'), std::string::npos)
+        << s.message();
+    EXPECT_TRUE(DecodeName(*EncodeName(bad)).ok());  // stored ones read
+  }
+  EXPECT_FALSE(CheckNewName("").ok());
+  EXPECT_FALSE(CheckNewName(std::string(257, 'a')).ok());
+}
+
 }  // namespace
 }  // namespace conch
