@@ -68,10 +68,12 @@ class CronTest : public ::testing::Test {
 
   virtual test::EtcdServer& etcd() { return test::SharedEtcd(); }
 
-  // Starts conchd --id ID and waits until it is registered.
+  // Starts conchd --id ID and waits until it is registered (on another
+  // lease than `replacing`, when the id is registered already).
   ConchProcess& Daemon(const std::string& id,
                        std::vector<std::string> flags = {},
-                       const std::string& kill_after = "500ms") {
+                       const std::string& kill_after = "500ms",
+                       const std::string& replacing = "") {
     std::vector<std::string> args = {"--id", id, "--kill-after", kill_after};
     if (std::find(flags.begin(), flags.end(), "--ttl") == flags.end()) {
       args.insert(args.end(), {"--ttl", "2s"});
@@ -83,7 +85,8 @@ class CronTest : public ::testing::Test {
                     [&] {
                       absl::StatusOr<std::map<std::string, std::string>> live =
                           store_->LiveDaemons(etcd::Soon());
-                      return live.ok() && live->count(id) == 1;
+                      return live.ok() && live->count(id) == 1 &&
+                             live->at(id) != replacing;
                     },
                     In(absl::Seconds(20)))
                     .ok())
@@ -571,18 +574,7 @@ TEST_F(CronTest, ARestartAfterACrashTakesTheIdOverAtOnce) {
   ASSERT_TRUE(first.Signal(SIGKILL).ok());
   ASSERT_EQ(first.ExitCode(In(absl::Seconds(10))), 128 + SIGKILL);
   const absl::Time restarted = absl::Now();
-  daemons_["d1"] =
-      ConchProcess::Start({"--id", "d1", "--ttl", "10s", "--kill-after", "2s"},
-                          prefix_, etcd(), {}, kConchdBinary);
-  ConchProcess& second = *daemons_["d1"];
-  ASSERT_TRUE(test::PollUntil(
-                  [&] {
-                    const std::string now = Live()["d1"];
-                    return !now.empty() && now != old_lease;
-                  },
-                  In(absl::Seconds(20)))
-                  .ok())
-      << second.Stderr();
+  ConchProcess& second = Daemon("d1", {"--ttl", "10s"}, "2s", old_lease);
   // Registered long before the old lease (10 s) could have expired.
   EXPECT_LT(absl::Now() - restarted, absl::Seconds(5));
   EXPECT_THAT(second.Stderr(), HasSubstr("which is gone: taking the id over"));
@@ -605,18 +597,7 @@ TEST_F(CronTest, AnIdRegisteredElsewhereIsWaitedForUntilItExpires) {
   const std::string foreign = Live()["d1"];
   ASSERT_FALSE(foreign.empty());
   const absl::Time started = absl::Now();
-  daemons_["d1"] =
-      ConchProcess::Start({"--id", "d1", "--ttl", "10s", "--kill-after", "2s"},
-                          prefix_, etcd(), {}, kConchdBinary);
-  ConchProcess& d = *daemons_["d1"];
-  ASSERT_TRUE(test::PollUntil(
-                  [&] {
-                    const std::string now = Live()["d1"];
-                    return !now.empty() && now != foreign;
-                  },
-                  In(absl::Seconds(20)))
-                  .ok())
-      << d.Stderr();
+  ConchProcess& d = Daemon("d1", {"--ttl", "10s"}, "2s", foreign);
   EXPECT_GE(absl::Now() - started, absl::Seconds(2));  // the lease's TTL
   EXPECT_THAT(d.Stderr(), HasSubstr("pid 1 on elsewhere"));
   EXPECT_THAT(d.Stderr(), HasSubstr("waiting for it to expire"));
