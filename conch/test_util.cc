@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -135,6 +136,15 @@ test::CommandResult RunConch(std::vector<std::string> args,
                        absl::Seconds(60), std::move(env));
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? *r : test::CommandResult{};
+}
+
+absl::Duration Scaled(absl::Duration bound) {
+  const char* scale = std::getenv("CONCH_TIME_SCALE");
+  int factor = 1;
+  if (scale == nullptr || !absl::SimpleAtoi(scale, &factor) || factor < 1) {
+    factor = 1;
+  }
+  return bound * factor;
 }
 
 std::vector<std::string> KeysUnder(const test::EtcdServer& etcd,

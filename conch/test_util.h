@@ -85,6 +85,11 @@ test::CommandResult RunConch(std::vector<std::string> args,
                              const std::string& endpoints,
                              std::map<std::string, std::string> env = {});
 
+// A time bound of the contract, scaled by $CONCH_TIME_SCALE (default 1):
+// the sanitizer configs set 3, as their processes start and run several
+// times slower. The plain build asserts the contract's number as it is.
+absl::Duration Scaled(absl::Duration bound);
+
 // Keys under `prefix` (etcdctl get --prefix --keys-only).
 std::vector<std::string> KeysUnder(const test::EtcdServer& etcd,
                                    const std::string& prefix);
