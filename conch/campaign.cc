@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -67,6 +68,8 @@ struct Campaign {
   etcd::WatchStream& watches;
   FuseKeeper& fuses;
   Notifier wake;
+  // Watch events the recipe was told of (from gRPC's threads).
+  std::atomic<int64_t> watch_events{0};
   bool acquired_once = false;  // with --restart, later outages are waited out
 };
 
@@ -131,6 +134,44 @@ struct Waited {
 Waited ExitWith(int code) { return {Waited::End::kExit, code}; }
 constexpr Waited kCampaignAgain{Waited::End::kCampaignAgain, 0};
 
+// The first and the longest pause before a failed read is tried again.
+constexpr absl::Duration kFirstRetry = absl::Milliseconds(100);
+constexpr absl::Duration kMaxRetry = absl::Seconds(1);
+
+// What the watch had done by the end of a periodic re-read, to tell a
+// missed event from a late one.
+struct WatchWitness {
+  int64_t interruptions = 0;  // the stream's count at the previous read
+  bool was_open = false;      // the stream was open at the previous read
+  int64_t events = 0;         // watch events when the re-read began
+};
+
+WatchWitness Witness(const Campaign& c) {
+  return {c.watches.interruptions(), c.watches.open(), c.watch_events.load()};
+}
+
+// Logs that the periodic re-read, not a watch event, is what acquired, and
+// why: the stream broke or was still re-opening since the previous read
+// (the events come after the re-open), or the event came while the re-read
+// was under way (the watch was late, not wrong), or the watch missed it.
+void LogReadAcquired(const Campaign& c, const Acquirer& recipe,
+                     const WatchWitness& before, int64_t events_at_read) {
+  const int64_t breaks = c.watches.interruptions() - before.interruptions;
+  std::string why;
+  if (breaks > 0 || !before.was_open) {
+    why = absl::StrCat("while the watch stream was re-opening (", breaks,
+                       " break", breaks == 1 ? "" : "s",
+                       " since the previous read)");
+  } else if (c.watch_events.load() > events_at_read) {
+    why = "its watch event came while the re-read was under way";
+  } else {
+    why = "no watch event had announced it";
+  }
+  Log(LogLevel::kWarn,
+      absl::StrCat(recipe.Describe(), ": acquired on the periodic re-read; ",
+                   why));
+}
+
 // Waits, after Enter, until `recipe` holds: on its watch, and reading etcd
 // again at least once per TTL anyway (a watch event that never came, on a
 // dead connection before it was retired or through a bug, costs at most
@@ -139,9 +180,18 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
                      MonoTime give_up) {
   c.wake.Notify();  // arm the first watch before waiting for anything
   MonoTime reread_at = MonoNow() + c.o.ttl;
+  WatchWitness witness = Witness(c);
+  const auto on_change = [&c] {
+    c.watch_events.fetch_add(1);
+    c.wake.Notify();
+  };
+  // After a read that failed, the next try comes on its own: the watch
+  // event that prompted it was already taken.
+  MonoTime retry_at = MonoTime::Infinite();
+  absl::Duration retry_delay = kFirstRetry;
   while (true) {
-    WaitResult w =
-        WaitForEvent(c.signals, c.wake, std::min(give_up, reread_at));
+    WaitResult w = WaitForEvent(c.signals, c.wake,
+                                std::min({give_up, reread_at, retry_at}));
     if (w.what == WaitResult::What::kStop) {
       recipe.Leave(c.o.CallDeadline()).IgnoreError();
       return ExitWith(128 + w.signal);
@@ -158,25 +208,33 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
                 << OneLine(lost.message()) << "\n";
       return ExitWith(kExitUnavailable);
     }
-    const bool periodic = MonoNow() >= reread_at;
-    if (periodic) {
-      recipe.Invalidate();
+    absl::StatusOr<bool> leading = recipe.Check(on_change, c.o.CallDeadline());
+    if (leading.ok() && !*leading && MonoNow() >= reread_at) {
+      // The watch reported nothing (its events, if any, were taken just
+      // above): read etcd anyway.
       reread_at = MonoNow() + c.o.ttl;
-    }
-    absl::StatusOr<bool> leading =
-        recipe.Check([&c] { c.wake.Notify(); }, c.o.CallDeadline());
-    if (leading.ok() && *leading) {
-      if (periodic) {
-        Log(LogLevel::kWarn,
-            absl::StrCat(recipe.Describe(),
-                         ": acquired on the periodic re-read; no watch event "
-                         "had announced it"));
+      recipe.Invalidate();
+      const int64_t events_at_read = c.watch_events.load();
+      leading = recipe.Check(on_change, c.o.CallDeadline());
+      if (leading.ok() && *leading) {
+        LogReadAcquired(c, recipe, witness, events_at_read);
       }
-      return Waited{};
+      witness = Witness(c);
     }
-    if (leading.ok() || absl::IsUnavailable(leading.status()) ||
+    if (leading.ok() && *leading) return Waited{};
+    if (leading.ok()) {
+      retry_at = MonoTime::Infinite();
+      retry_delay = kFirstRetry;
+      continue;  // not yet
+    }
+    if (absl::IsUnavailable(leading.status()) ||
         absl::IsDeadlineExceeded(leading.status())) {
-      continue;  // not yet, or an etcd hiccup: the session decides
+      // An etcd hiccup: the session decides whether it is a loss; until
+      // then read again soon.
+      recipe.Invalidate();
+      retry_at = MonoNow() + retry_delay;
+      retry_delay = std::min(retry_delay * 2, kMaxRetry);
+      continue;
     }
     if (etcd::IsLeaseNotFound(leading.status())) {
       if (c.args.restart) return kCampaignAgain;

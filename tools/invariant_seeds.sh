@@ -54,6 +54,8 @@ awk '
       if ($i ~ /^faults=/) { split($i, a, "="); faults += a[2] }
       if ($i ~ /^violations=/) { split($i, a, "="); violations += a[2] }
       if ($i ~ /^missed_watch_events=/) { split($i, a, "="); missed += a[2] }
+      if ($i ~ /^late_after_stream_break=/) { split($i, a, "="); late += a[2] }
+      if ($i ~ /^late_during_read=/) { split($i, a, "="); during += a[2] }
     }
     # The windows are the key=value pairs inside max_overlap_ms{...}.
     w = $0
@@ -67,7 +69,8 @@ awk '
     }
   }
   END {
-    printf "scenario runs %d, faults injected %d, violations %d, waiters that acquired only on their periodic re-read %d\n", runs, faults, violations, missed
+    printf "scenario runs %d, faults injected %d, violations %d\n", runs, faults, violations
+    printf "waiters that acquired on their periodic re-read: %d with no watch event, %d while the watch stream was re-opening, %d with the event arriving during the read\n", missed, late, during
     printf "max overlap window (ms):"
     for (k in seen) printf " %s=%.1f", k, max[k]
     printf "\n"

@@ -380,6 +380,20 @@ void WatchStream::RequestProgress() {
   current_->Enqueue(std::move(request));
 }
 
+bool WatchStream::open() const {
+  absl::MutexLock lock(&mu_);
+  if (current_ == nullptr) return false;
+  for (const auto& [id, state] : watchers_) {
+    if (!state->created && state->error.ok()) return false;
+  }
+  return true;
+}
+
+int64_t WatchStream::interruptions() const {
+  absl::MutexLock lock(&mu_);
+  return interruptions_;
+}
+
 int64_t WatchStream::reconnects() const {
   absl::MutexLock lock(&mu_);
   return reconnects_;
@@ -478,6 +492,7 @@ void WatchStream::OnCallDone(Call* call) {
   absl::MutexLock lock(&mu_);
   if (current_.get() == call) {
     current_ = nullptr;
+    if (!closing_) ++interruptions_;
     for (auto& [id, state] : watchers_) state->created = false;
     // The server forgot every watcher of the broken stream.
     for (auto& [id, state] : cancelling_) state->cancel_confirmed = true;

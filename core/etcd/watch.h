@@ -141,6 +141,12 @@ class WatchStream {
 
   // How many times the stream was re-opened after breaking.
   int64_t reconnects() const ABSL_LOCKS_EXCLUDED(mu_);
+  // How many times the open stream broke (counted when it breaks, before
+  // the re-open): while it is broken no watcher hears anything, and the
+  // events of that time come after the re-open.
+  int64_t interruptions() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the stream is open and etcd confirmed every watcher on it.
+  bool open() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   friend class Watcher;
@@ -168,6 +174,7 @@ class WatchStream {
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t interruptions_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Duration reopen_delay_ ABSL_GUARDED_BY(mu_);
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);

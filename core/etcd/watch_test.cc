@@ -150,6 +150,7 @@ TEST_F(WatchTest, ManyWatchersShareOneStreamAndSeeOnlyTheirKeys) {
     EXPECT_EQ(events[0].kv.value, absl::StrCat(i));
   }
   EXPECT_EQ(stream_->reconnects(), 0);
+  EXPECT_EQ(stream_->interruptions(), 0);
 }
 
 TEST_F(WatchTest, StartRevisionReplaysHistory) {
@@ -306,6 +307,7 @@ TEST_F(WatchPrivateEtcdTest,
   EXPECT_EQ((*w)->Next(absl::Now() + absl::Milliseconds(300)).status().code(),
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_GE(stream_->reconnects(), 1);
+  EXPECT_GE(stream_->interruptions(), 1);
 }
 
 // Watchers created and cancelled in a hurry (some cancelled before etcd

@@ -1,5 +1,6 @@
 #include "core/recipes/semaphore.h"
 
+#include <iterator>
 #include <map>
 #include <set>
 #include <utility>
@@ -116,8 +117,7 @@ absl::StatusOr<bool> Semaphore::Claim(std::set<int> taken,
     if (r->succeeded) {
       slot_ = k;
       slot_revision_ = r->revision;
-      watcher_.reset();
-      watching_.clear();
+      watchers_.clear();
       dirty_ = false;
       return true;
     }
@@ -135,25 +135,28 @@ absl::StatusOr<bool> Semaphore::Claim(std::set<int> taken,
   return false;
 }
 
-absl::Status Semaphore::WatchFrom(const std::string& key, bool prefix,
-                                  bool deletes_only, int64_t start_revision,
-                                  const std::function<void()>& on_change,
-                                  absl::Time deadline) {
-  if (watcher_ != nullptr && watching_ == key) return absl::OkStatus();
-  watcher_.reset();
-  WatchOptions options;
-  options.prefix = prefix;
-  options.start_revision = start_revision;
-  options.no_put = deletes_only;
-  options.on_ready = on_change;
-  absl::StatusOr<std::unique_ptr<Watcher>> w =
-      session_->watches()->Watch(key, std::move(options), deadline);
-  if (!w.ok()) {
-    dirty_ = true;
-    return w.status();
+absl::Status Semaphore::WatchDeletions(const std::map<std::string, bool>& keys,
+                                       int64_t start_revision,
+                                       const std::function<void()>& on_change,
+                                       absl::Time deadline) {
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    it = keys.count(it->first) == 0 ? watchers_.erase(it) : std::next(it);
   }
-  watcher_ = *std::move(w);
-  watching_ = key;
+  for (const auto& [key, prefix] : keys) {
+    if (watchers_.count(key) != 0) continue;  // kept: it saw all until now
+    WatchOptions options;
+    options.prefix = prefix;
+    options.start_revision = start_revision;
+    options.no_put = true;
+    options.on_ready = on_change;
+    absl::StatusOr<std::unique_ptr<Watcher>> w =
+        session_->watches()->Watch(key, std::move(options), deadline);
+    if (!w.ok()) {
+      dirty_ = true;
+      return w.status();
+    }
+    watchers_[key] = *std::move(w);
+  }
   return absl::OkStatus();
 }
 
@@ -163,15 +166,19 @@ absl::StatusOr<bool> Semaphore::Check(const std::function<void()>& on_change,
     return absl::FailedPreconditionError("Check() before Enter()");
   }
   if (slot_ >= 0) return true;
-  if (!dirty_ && watcher_ != nullptr) {
-    while (true) {
-      absl::StatusOr<std::optional<WatchBatch>> b = watcher_->TryNext();
-      if (b.ok() && !b->has_value()) break;
-      if (!b.ok() || !(*b)->events.empty()) dirty_ = true;
-      if (!b.ok()) {
-        watcher_.reset();  // in error it delivers nothing more: watch afresh
-        break;
+  if (!dirty_ && !watchers_.empty()) {
+    for (auto it = watchers_.begin(); it != watchers_.end();) {
+      bool failed = false;
+      while (true) {
+        absl::StatusOr<std::optional<WatchBatch>> b = it->second->TryNext();
+        if (b.ok() && !b->has_value()) break;
+        if (!b.ok() || !(*b)->events.empty()) dirty_ = true;
+        if (!b.ok()) {
+          failed = true;  // in error it delivers nothing more: watch afresh
+          break;
+        }
       }
+      it = failed ? watchers_.erase(it) : std::next(it);
     }
     if (!dirty_) return false;
   }
@@ -187,16 +194,16 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
   ahead.prefix = true;
   ahead.max_create_revision = queue_revision_ - 1;
   ahead.keys_only = true;
-  GetOptions predecessor = ahead;
-  predecessor.sort_target = SortTarget::kCreate;
-  predecessor.sort_order = SortOrder::kDescend;
-  predecessor.limit = 1;
+  GetOptions nearest = ahead;  // the N keys nearest ahead, nearest first
+  nearest.sort_target = SortTarget::kCreate;
+  nearest.sort_order = SortOrder::kDescend;
+  nearest.limit = max_;
   GetOptions slots;
   slots.prefix = true;
   slots.keys_only = true;
   TxnRequest read;
   read.success = {TxnOp::Get(queue_key_), TxnOp::Get(queue, ahead),
-                  TxnOp::Get(queue, predecessor),
+                  TxnOp::Get(queue, nearest),
                   TxnOp::Get(absl::StrCat(prefix_, "slot/"), slots)};
   absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(read, deadline);
   if (!r.ok()) return r.status();
@@ -217,24 +224,23 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
       if (!claimed.ok() || *claimed) return claimed;
       // Every slot is taken (a holder left its slot key behind): wait for
       // a slot key to go.
-      absl::Status s = WatchFrom(absl::StrCat(prefix_, "slot/"), true, true,
-                                 from, on_change, deadline);
+      absl::Status s = WatchDeletions({{absl::StrCat(prefix_, "slot/"), true}},
+                                      from, on_change, deadline);
       if (!s.ok()) return s;
       return false;
     }
-    case SemaPlan::kWatchQueue: {
-      absl::Status s = WatchFrom(queue, true, true, from, on_change, deadline);
-      if (!s.ok()) return s;
-      return false;
-    }
-    case SemaPlan::kWatchPredecessor: {
-      const GetResult& pred = std::get<GetResult>(r->results[2]);
-      if (pred.kvs.empty()) {  // cannot happen with rank > N; re-read later
-        dirty_ = true;
+    case SemaPlan::kWatchAhead: {
+      const GetResult& nearest_keys = std::get<GetResult>(r->results[2]);
+      const int64_t want = WatchedAhead(rank_, max_);
+      if (static_cast<int64_t>(nearest_keys.kvs.size()) < want) {
+        dirty_ = true;  // cannot happen within one revision; re-read later
         return false;
       }
-      absl::Status s =
-          WatchFrom(pred.kvs[0].key, false, false, from, on_change, deadline);
+      std::map<std::string, bool> keys;
+      for (int64_t i = 0; i < want; ++i) {
+        keys[nearest_keys.kvs[i].key] = false;
+      }
+      absl::Status s = WatchDeletions(keys, from, on_change, deadline);
       if (!s.ok()) return s;
       return false;
     }
@@ -243,7 +249,7 @@ absl::StatusOr<bool> Semaphore::Reevaluate(
 }
 
 absl::Status Semaphore::Leave(absl::Time deadline) {
-  watcher_.reset();
+  watchers_.clear();
   if (queue_revision_ == 0) return absl::OkStatus();
   TxnRequest txn;
   txn.compare = {

@@ -11,9 +11,9 @@
 //                   most N contenders hold, whatever else happens.
 // A contender whose rank (queue keys created before its own) is below N
 // claims the lowest free slot and rewrites its queue key to "holding" in the
-// same Txn. Waiting follows core/recipes/sema_plan.h: the head of the line
-// watches deletions under q/, everyone behind it only its predecessor, so one
-// release wakes one waiter.
+// same Txn. Waiting follows core/recipes/sema_plan.h: a waiter watches the
+// deletions of the N queue keys nearest ahead of it, so a release wakes at
+// most N waiters and no contender ahead can stall the line by not reacting.
 // CONCH_SLOT is k and CONCH_REV the create revision of slot/<k>: it
 // strictly increases per slot across successions.
 //
@@ -41,6 +41,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -109,10 +110,13 @@ class Semaphore {
                                   absl::Time deadline);
   // Claims the lowest free slot not in `taken`. False when none is free.
   absl::StatusOr<bool> Claim(std::set<int> taken, absl::Time deadline);
-  absl::Status WatchFrom(const std::string& key, bool prefix, bool deletes_only,
-                         int64_t start_revision,
-                         const std::function<void()>& on_change,
-                         absl::Time deadline);
+  // Watches the deletions of exactly `keys` (key → whether it is a
+  // prefix): watches on keys that stay are kept, new ones start at
+  // `start_revision`.
+  absl::Status WatchDeletions(const std::map<std::string, bool>& keys,
+                              int64_t start_revision,
+                              const std::function<void()>& on_change,
+                              absl::Time deadline);
   std::set<int> SlotsOf(const GetResult& slots) const;
 
   // Constant after construction.
@@ -126,8 +130,7 @@ class Semaphore {
   int64_t rank_ = -1;
   int slot_ = -1;
   int64_t slot_revision_ = 0;
-  std::string watching_;  // key or prefix the watcher follows
-  std::unique_ptr<Watcher> watcher_;
+  std::map<std::string, std::unique_ptr<Watcher>> watchers_;  // by key
   bool dirty_ = true;
 };
 
