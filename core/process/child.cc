@@ -264,14 +264,25 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
   return child;
 }
 
-Child::~Child() {
-  if (has_terminal_) tcsetpgrp(STDIN_FILENO, getpgrp());  // SIGTTOU blocked
+Child::~Child() { TakeTerminalBack(); }
+
+// SIGTTOU is blocked by the caller (SignalSet), so a process that is not
+// in the foreground may still hand the terminal over.
+void Child::TakeTerminalBack() const {
+  if (has_terminal_) tcsetpgrp(STDIN_FILENO, getpgrp());
+}
+
+void Child::GiveTerminal() const {
+  if (has_terminal_) tcsetpgrp(STDIN_FILENO, pid_);
 }
 
 void Child::SignalGroup(int sig) const { kill(-pid_, sig); }
 
 bool Child::GroupAlive() const { return kill(-pid_, 0) == 0; }
 
-void Child::SetExited(int wait_status) { wait_status_ = wait_status; }
+void Child::SetExited(int wait_status) {
+  wait_status_ = wait_status;
+  stop_signal_ = 0;  // an exit ends a stop (its continue may go unreported)
+}
 
 }  // namespace conch

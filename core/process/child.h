@@ -106,6 +106,21 @@ class Child {
   bool exited() const { return wait_status_.has_value(); }
   int wait_status() const { return *wait_status_; }
 
+  // Job control: waitpid reported the child stopped by `sig` (SetStopped)
+  // or continued (SetContinued). stop_signal() is the signal while it is
+  // stopped, 0 otherwise.
+  void SetStopped(int sig) { stop_signal_ = sig; }
+  void SetContinued() { stop_signal_ = 0; }
+  int stop_signal() const { return stop_signal_; }
+
+  // Whether the child was given the terminal (it is the foreground job of
+  // an interactive shell's terminal, see ChildSpec::take_terminal).
+  bool has_terminal() const { return has_terminal_; }
+  // Takes the terminal back for the caller's process group (when the child
+  // stopped), or gives it to the child again; no-op without a terminal.
+  void TakeTerminalBack() const;
+  void GiveTerminal() const;
+
   // 0, or the errno of setting ChildSpec::nice.
   int nice_errno() const { return nice_errno_; }
 
@@ -116,6 +131,7 @@ class Child {
   const pid_t pid_;
   const bool has_terminal_;
   std::optional<int> wait_status_;
+  int stop_signal_ = 0;
   int nice_errno_ = 0;
 };
 

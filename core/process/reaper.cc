@@ -22,8 +22,17 @@ int Reaper::Reap() {
   int watched = 0;
   int status = 0;
   pid_t pid;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+  while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
     auto it = watched_.find(pid);
+    if (WIFSTOPPED(status) || WIFCONTINUED(status)) {
+      if (it == watched_.end()) continue;
+      if (WIFSTOPPED(status)) {
+        it->second->SetStopped(WSTOPSIG(status));
+      } else {
+        it->second->SetContinued();
+      }
+      continue;
+    }
     if (it != watched_.end()) {
       it->second->SetExited(status);
       watched_.erase(it);

@@ -4,8 +4,10 @@
 // grandchild is reparented to it and must be reaped by it, but only some
 // pids matter to anyone, namely the Children it spawned. Each such Child is
 // Watch()ed; Reap() collects every exited pid and hands a watched one its
-// wait status (Child::SetExited). Other pids (grandchildren, a fuse guard)
-// are reaped and forgotten, except while KeepUnwatched(true): then their
+// wait status (Child::SetExited). It also reports job control: a watched
+// child that stopped or continued is told (Child::SetStopped/SetContinued);
+// such reports of other pids are ignored. Other pids (grandchildren, a fuse
+// guard) are reaped and forgotten, except while KeepUnwatched(true): then their
 // statuses are kept (up to kMaxKept) and given to a Child watched later, for
 // a quick child can exit, and be reaped by this loop, before the thread that
 // spawned it hands it over (conchd starts jobs on spawner threads).
@@ -50,8 +52,8 @@ class Reaper {
   void Watch(Child* child);
   void Unwatch(pid_t pid);
 
-  // Reaps every exited child without blocking. Returns how many of them
-  // were watched.
+  // Reaps every exited child without blocking, and passes on the stops and
+  // continues of watched ones. Returns how many watched children exited.
   int Reap();
 
   // Whether the statuses of unwatched pids are kept for a later Watch.

@@ -3,6 +3,7 @@
 // later only while asked to.
 #include "core/process/reaper.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <memory>
@@ -15,6 +16,33 @@
 
 namespace conch {
 namespace {
+
+// A stop and a continue are passed on, and neither is taken for an exit.
+TEST(ReaperTest, PassesOnStopsAndContinues) {
+  std::unique_ptr<Child> child = test::SpawnShell("kill -TSTP $$; exit 3");
+  ASSERT_NE(child, nullptr);
+  Reaper reaper;
+  reaper.Watch(child.get());
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    reaper.Reap();
+                    return child->stop_signal() != 0;
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  EXPECT_EQ(child->stop_signal(), SIGTSTP);
+  EXPECT_FALSE(child->exited());
+  child->SignalGroup(SIGCONT);
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    reaper.Reap();
+                    return child->exited();
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  EXPECT_EQ(child->stop_signal(), 0);
+  EXPECT_EQ(ExitCodeFromWaitStatus(child->wait_status()), 3);
+}
 
 TEST(ReaperTest, HandsAWatchedChildItsStatus) {
   std::unique_ptr<Child> child = test::SpawnShell("exit 7");

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -20,6 +21,33 @@ int PollTimeoutMs(MonoTime until) {
   // Round up: waking a hair early would only loop once more.
   return static_cast<int>(
       std::min<int64_t>(1000, absl::ToInt64Milliseconds(left) + 1));
+}
+
+// Job control, as a shell would see it: the child (the terminal's
+// foreground job) stopped, so conch takes the terminal back and stops
+// itself with the same kind of signal, which returns the prompt to the
+// shell. On SIGCONT (`fg` or `bg`) the child gets the terminal again if
+// conch has it, and is continued.
+void StopWithTheChild(Child& child) {
+  const int sig = child.stop_signal() == SIGSTOP ? SIGSTOP : SIGTSTP;
+  Log(LogLevel::kDebug,
+      absl::StrCat("the child stopped (signal ", child.stop_signal(),
+                   "): stopping too, until continued"));
+  child.TakeTerminalBack();
+  // To this thread: it stops before raise() returns, and returns only once
+  // continued (a signal to the process could be taken by another thread,
+  // and this one would run on for a moment).
+  raise(sig);
+  if (tcgetpgrp(STDIN_FILENO) == getpgrp()) child.GiveTerminal();
+  child.SignalGroup(SIGCONT);
+  child.SetContinued();
+  Log(LogLevel::kDebug, "continued: so is the child");
+}
+
+// Whether `sig`, forwarded to the child, asks it to end: a stopped group
+// must be continued to act on it.
+bool AsksToEnd(int sig) {
+  return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
 }
 
 }  // namespace
@@ -50,9 +78,14 @@ SupervisorResult Supervise(GroupRun& run, etcd::Session& session,
       }
     }
     const bool lost = !result.loss.ok();
-    const MonoTime now = MonoNow();
     // Until the group is empty, the holder is still running.
     if (run.Done()) break;
+    if (child.stop_signal() != 0 && child.has_terminal() && !child.exited() &&
+        !lost && !run.stopping()) {
+      StopWithTheChild(child);
+      continue;  // time passed while stopped: look at the session first
+    }
+    const MonoTime now = MonoNow();
     if (lost) run.StopForLoss(now);
     if (child.exited() && !run.stopping()) {
       Log(LogLevel::kInfo,
@@ -71,7 +104,10 @@ SupervisorResult Supervise(GroupRun& run, etcd::Session& session,
     for (int sig : signals.ReadPending()) {
       if (!SignalSet::IsForwarded(sig)) continue;
       child.SignalGroup(sig);
-      if (sig != SIGUSR1 && sig != SIGUSR2) result.stop_signal = sig;
+      if (AsksToEnd(sig)) {
+        child.SignalGroup(SIGCONT);  // a stopped group could not act on it
+        result.stop_signal = sig;
+      }
     }
   }
   reaper.Unwatch(child.pid());

@@ -3,7 +3,14 @@
 //
 // The loop (one thread, poll(2) on the signalfd and a Notifier):
 //   - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 sent to conch are
-//     forwarded to the child's process group;
+//     forwarded to the child's process group; the first four (requests to
+//     end) are followed by SIGCONT, so that a stopped group acts on them;
+//   - job control: when a child that has the terminal (the foreground job
+//     of an interactive shell) stops (Ctrl-Z), conch takes the terminal
+//     back and stops itself likewise, so the shell shows its prompt; once
+//     continued (`fg`), it gives the terminal back and continues the child.
+//     While stopped, conch keeps no lease: a stop past the loss threshold
+//     is a loss (the fuse stops the group; exit 70 once continued);
 //   - children are reaped (Reaper: the wrapper is a child subreaper, so
 //     orphaned grandchildren are reaped too);
 //   - the session is re-checked on every wake-up and at the instant it
