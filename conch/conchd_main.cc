@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <iostream>
 #include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
 #include "conch/daemon/daemon.h"
@@ -17,6 +19,7 @@
 #include "conch/version.h"
 #include "core/base/duration.h"
 #include "core/base/log.h"
+#include "core/process/stop_plan.h"
 
 int main(int argc, char** argv) {
 #ifdef NDEBUG
@@ -36,41 +39,66 @@ int main(int argc, char** argv) {
   std::string max_late = "10s";
   int workers = 8;
   std::optional<int> job_nice;
-  app.add_option("--id", id,
-                 "this daemon's id, unique among live daemons (default: the "
-                 "host name)")
-      ->envname("CONCHD_ID");
-  app.add_option("--max-late", max_late,
-                 "never claim a tick older than this (default 10s)");
-  app.add_option("--workers", workers,
-                 "threads for etcd calls (claims, results), 1 to 64");
-  app.add_option("--job-nice", job_nice,
-                 "run jobs at this nice value, -20 to 19, not below conchd's "
-                 "own (default: conchd's own)");
+  conch::CheckValues(app.add_option("--id", id,
+                                    "this daemon's id, unique among live "
+                                    "daemons: 1 to 64 of A-Z a-z 0-9 . _ - "
+                                    "(default: the host name)")
+                         ->type_name("ID")
+                         ->envname("CONCHD_ID"),
+                     [](const std::string& v) -> std::string {
+                       const absl::Status ok = conch::ValidateDaemonId(v);
+                       return ok.ok() ? ""
+                                      : "want 1 to 64 characters of A-Z a-z "
+                                        "0-9 . _ -";
+                     });
+  conch::CheckValues(
+      app.add_option("--max-late", max_late,
+                     "never claim a tick older than this (default 10s)")
+          ->type_name("DURATION"),
+      [](const std::string& v) {
+        return conch::WhyNotDuration(v, absl::Nanoseconds(1));
+      });
+  conch::CheckWholeNumbers(
+      app.add_option("--workers", workers,
+                     "threads for etcd calls (claims, results), 1 to 64 "
+                     "(default 8)")
+          ->type_name("N"),
+      [](const std::string& v) { return conch::WhyNotWholeNumber(v, 1, 64); });
+  conch::CheckWholeNumbers(
+      app.add_option("--job-nice", job_nice,
+                     "run jobs at this nice value, not below conchd's own, "
+                     "up to 19 (default: conchd's own)")
+          ->type_name("N"),
+      [](const std::string& v) -> std::string {
+        errno = 0;
+        const int own = getpriority(PRIO_PROCESS, 0);
+        const std::string why = conch::WhyNotWholeNumber(v, own, 19);
+        if (why.empty() || why == "not a whole number") return why;
+        return absl::StrCat(why, " (", own, " is conchd's own nice)");
+      });
+  app.footer(
+      "Examples:\n"
+      "  conchd --id node1 --endpoints https://etcd1:2379 --cacert ca.pem\n"
+      "  conchd --job-nice 10 --workers 4\n"
+      "  CONCH_ENDPOINTS=10.0.0.5:2379 CONCHD_ID=node2 conchd\n"
+      "\n"
+      "Jobs are stored with conch cron add; see conch cron --help.");
   if (std::optional<int> done =
           conch::ParseCommandLine(app, argc, argv, nullptr)) {
     return *done;
   }
   conch::SetLogProgram("conchd", /*wall_clock=*/true);
   absl::StatusOr<conch::CommonOptions> options = conch::Resolve(common);
-  if (!options.ok()) return conch::ReportFailure(options.status());
+  if (!options.ok()) return conch::ReportUsage(app, options.status());
+  if (absl::Status fits =
+          conch::CheckStopBudget(options->ttl, options->kill_after);
+      !fits.ok()) {
+    return conch::ReportUsage(
+        app, conch::NameVariables(app, fits, {"--kill-after", "--ttl"}));
+  }
   absl::StatusOr<absl::Duration> late =
       conch::ParsePositiveDuration("--max-late", max_late);
-  if (!late.ok()) return conch::ReportFailure(late.status());
-  if (workers < 1 || workers > 64) {
-    std::cerr << "conchd: invalid --workers " << workers
-              << ": must be 1 to 64\n";
-    return conch::kExitUsage;
-  }
-  if (job_nice.has_value()) {
-    errno = 0;
-    const int own = getpriority(PRIO_PROCESS, 0);
-    if (*job_nice < own || *job_nice > 19) {
-      std::cerr << "conchd: invalid --job-nice " << *job_nice << ": must be "
-                << own << " (conchd's own nice) to 19\n";
-      return conch::kExitUsage;
-    }
-  }
+  if (!late.ok()) return conch::ReportUsage(app, late.status());
   conch::CronDaemonOptions o;
   o.common = *options;
   o.id = id;

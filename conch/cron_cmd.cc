@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
@@ -217,7 +218,7 @@ int RunLs(const CronArgs& a, const CommonOptions& o) {
         schedule.ok(), *std::move(ticks)});
   }
   if (!a.name.empty() && views.empty()) {
-    std::cerr << "conch: no job \"" << a.name << "\"\n";
+    std::cerr << "conch: no job \"" << OneLine(a.name) << "\"\n";
     return kExitVacant;
   }
   if (o.json) {
@@ -287,8 +288,8 @@ int RunRun(const CronArgs& a, const CommonOptions& o) {
       std::cout << "tick " << records::FormatRfc3339(instant) << " claimed\n";
       return kExitOk;
     }
-    std::cerr << "conch: no conchd claimed the run of " << a.name << " within "
-              << a.timeout << " (is a daemon running?)\n";
+    std::cerr << "conch: no conchd claimed the run of " << OneLine(a.name)
+              << " within " << a.timeout << " (is a daemon running?)\n";
     return kExitTempFail;
   }
 }
@@ -324,52 +325,145 @@ int RunNext(const CronArgs& a) {
 
 }  // namespace
 
+namespace {
+
+std::string WhyNotSchedule(const std::string& spec) {
+  absl::StatusOr<Schedule> s = Schedule::Parse(spec, "UTC");
+  if (s.ok()) return "";
+  // "schedule \"<spec>\": <problem>"
+  absl::string_view why = s.status().message();
+  absl::ConsumePrefix(&why, absl::StrCat("schedule \"", spec, "\": "));
+  return std::string(why);
+}
+
+std::string WhyNotZone(const std::string& tz) {
+  return Schedule::Parse("@daily", tz).ok() ? "" : "unknown time zone";
+}
+
+std::string WhyNotOverlap(const std::string& overlap) {
+  return overlap == "allow" || overlap == "skip" ? "" : "want allow or skip";
+}
+
+std::string WhyNotTime(const std::string& text) {
+  return records::ParseRfc3339(text).ok()
+             ? ""
+             : "not an RFC 3339 time such as 2026-03-07T00:00:00Z";
+}
+
+// --schedule and --tz, as add and next take them.
+void AddScheduleFlags(CLI::App& sub, CronArgs* a) {
+  CheckValues(sub.add_option("--schedule", a->schedule,
+                             "five-field cron (m h dom mon dow), @hourly, "
+                             "@daily, @weekly, @monthly, @yearly, or @every "
+                             "DURATION (at least 1s)")
+                  ->type_name("SCHEDULE")
+                  ->required(),
+              WhyNotSchedule);
+  CheckValues(sub.add_option("--tz", a->tz, "IANA time zone (default UTC)")
+                  ->type_name("ZONE"),
+              WhyNotZone);
+}
+
+}  // namespace
+
 CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
   CLI::App* cron =
       root.add_subcommand("cron", "scheduled jobs, run by conchd daemons");
   cron->require_subcommand(1);
   cron->fallthrough();
+  cron->footer(
+      "Examples:\n"
+      "  conch cron add backup --schedule '30 2 * * *' --tz Europe/Berlin "
+      "-- /usr/local/bin/backup\n"
+      "  conch cron ls --history 5\n"
+      "  conch cron next --schedule '@every 90s' --count 3");
 
   a->apps.add = cron->add_subcommand("add", "store a job");
-  a->apps.add
-      ->add_option("name", a->name,
-                   "job name (1 to 256 bytes, no control characters)")
-      ->required();
-  a->apps.add->add_option("--schedule", a->schedule,
-                          "five-field cron, @hourly…@yearly, or @every D");
-  a->apps.add->add_option("--tz", a->tz, "IANA time zone (default UTC)");
-  a->apps.add->add_option("--overlap", a->overlap,
-                          "allow (default) or skip a tick while the previous "
-                          "run is still running");
+  AddNameArgument(*a->apps.add, &a->name, "job", /*new_name=*/true);
+  AddScheduleFlags(*a->apps.add, a);
+  CheckValues(a->apps.add
+                  ->add_option("--overlap", a->overlap,
+                               "allow (default) or skip a tick while the "
+                               "previous run is still running")
+                  ->type_name("allow|skip"),
+              WhyNotOverlap);
   a->apps.add->add_flag("--replace", a->replace, "replace an existing job");
   a->apps.add->footer(
-      "The command goes after --: conch cron add NAME --schedule S [flags] "
-      "-- COMMAND [ARG...]; nothing after -- is read as a flag of conch's.");
+      "Examples:\n"
+      "  conch cron add backup --schedule '30 2 * * *' --tz Europe/Berlin "
+      "-- /usr/local/bin/backup\n"
+      "  conch cron add sync --schedule '@every 15s' --overlap skip -- "
+      "./sync.sh\n"
+      "  conch cron add report --schedule @daily --replace -- sh -c "
+      "'make report'\n"
+      "\n"
+      "The command goes after --: conch cron add NAME --schedule SCHEDULE "
+      "[flags] -- COMMAND [ARG...]; nothing after -- is read as a flag of "
+      "conch's.");
 
   a->apps.rm = cron->add_subcommand("rm", "delete a job (exit 1: no such job)");
-  a->apps.rm->add_option("name", a->name, "job name")->required();
+  AddNameArgument(*a->apps.rm, &a->name, "job", /*new_name=*/false);
   a->apps.rm->add_flag("--purge", a->purge,
                        "also delete the job's history (claims, results)");
+  a->apps.rm->footer(
+      "Examples:\n"
+      "  conch cron rm sync\n"
+      "  conch cron rm sync --purge");
 
   a->apps.ls = cron->add_subcommand("ls", "list jobs and their last tick");
-  a->apps.ls->add_option("name", a->name,
-                         "only this job (exit 1 when it does not exist)");
-  a->apps.ls->add_option("--history", a->history,
-                         "also list the last K ticks of each job (0 to 100)");
+  AddNameArgument(*a->apps.ls, &a->name, "job", /*new_name=*/false,
+                  /*required=*/false)
+      ->description("only this job (exit 1 when it does not exist)");
+  CheckWholeNumbers(
+      a->apps.ls
+          ->add_option("--history", a->history,
+                       "also list the last N ticks of each job (0 to "
+                       "100)")
+          ->type_name("N"),
+      [](const std::string& v) {
+        return WhyNotWholeNumber(v, 0, etcd::kCronHistory);
+      });
+  a->apps.ls->footer(
+      "Examples:\n"
+      "  conch cron ls\n"
+      "  conch cron ls backup --history 5\n"
+      "  conch cron ls --json");
 
   a->apps.run = cron->add_subcommand(
       "run", "ask the daemons to run an extra tick of a job now");
-  a->apps.run->add_option("name", a->name, "job name")->required();
-  a->apps.run->add_option("--timeout", a->timeout,
-                          "exit 75 if no daemon claims it within this (10s)");
+  AddNameArgument(*a->apps.run, &a->name, "job", /*new_name=*/false);
+  CheckValues(a->apps.run
+                  ->add_option("--timeout", a->timeout,
+                               "exit 75 if no daemon claims it within this "
+                               "(default 10s)")
+                  ->type_name("DURATION"),
+              [](const std::string& v) {
+                return WhyNotDuration(v, absl::Nanoseconds(1));
+              });
+  a->apps.run->footer(
+      "Examples:\n"
+      "  conch cron run backup\n"
+      "  conch cron run backup --timeout 1m");
 
   a->apps.next = cron->add_subcommand(
       "next", "print the next ticks of a schedule (no etcd needed)");
-  a->apps.next->add_option("--schedule", a->schedule, "the schedule");
-  a->apps.next->add_option("--tz", a->tz, "IANA time zone (default UTC)");
-  a->apps.next->add_option("--from", a->from,
-                           "start after this RFC 3339 time (default now)");
-  a->apps.next->add_option("--count", a->count, "how many ticks (default 5)");
+  AddScheduleFlags(*a->apps.next, a);
+  CheckValues(a->apps.next
+                  ->add_option("--from", a->from,
+                               "start after this RFC 3339 time (default now)")
+                  ->type_name("TIME"),
+              WhyNotTime);
+  CheckWholeNumbers(
+      a->apps.next
+          ->add_option("--count", a->count,
+                       "how many ticks, 1 to 1000 (default 5)")
+          ->type_name("N"),
+      [](const std::string& v) { return WhyNotWholeNumber(v, 1, 1000); });
+  a->apps.next->footer(
+      "Examples:\n"
+      "  conch cron next --schedule '30 2 * * *' --tz America/New_York\n"
+      "  conch cron next --schedule '@every 90s' --count 3 --from "
+      "2026-03-07T00:00:00Z");
   return cron;
 }
 

@@ -142,13 +142,22 @@ class ElectAcquirer : public Acquirer {
 CLI::App* SetupElect(CLI::App& root, ElectArgs* a) {
   CLI::App* sub = root.add_subcommand(
       "elect", "run a command only on the elected leader of office NAME");
-  sub->add_option("name", a->name,
-                  "office name (1 to 256 bytes, no control characters)")
-      ->required();
-  sub->add_flag("--who", a->who, "print who holds the office (exit 1: vacant)");
+  AddNameArgument(*sub, &a->name, "office", /*new_name=*/true);
+  CLI::Option* who = sub->add_flag(
+      "--who", a->who, "print who holds the office (exit 1: vacant)");
   sub->add_flag("--watch", a->watch,
-                "with --who: keep printing each new leader until interrupted");
+                "with --who: keep printing each new leader until interrupted")
+      ->needs(who);
   AddCampaignFlags(*sub, &a->run, "the office");
+  CheckCampaignFlags(*sub, who);
+  sub->footer(
+      "Examples:\n"
+      "  conch elect backup -- /usr/local/bin/backup --full\n"
+      "  conch elect web --restart --ttl 30s -- ./server --port 8080\n"
+      "  conch elect backup --who --json\n"
+      "\n"
+      "The command goes after --: conch elect NAME [flags] -- COMMAND "
+      "[ARG...]; nothing after -- is read as a flag of conch's.");
   return sub;
 }
 

@@ -1,22 +1,27 @@
 // conch: run commands under cluster-wide coordination through etcd v3.
 //
 // main() only builds the command line and dispatches to the subcommands,
-// each a Setup/Run pair in its own file. CLI11's exceptions end here.
+// each a Setup/Run pair in its own file. CLI11's exceptions end in
+// ParseCommandLine (common_flags.h).
 #include <malloc.h>
 
-#include <iostream>
+#include <algorithm>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
 #include "conch/cron_cmd.h"
 #include "conch/elect_cmd.h"
-#include "conch/exit_codes.h"
 #include "conch/sema_cmd.h"
 #include "conch/status_cmd.h"
 #include "conch/version.h"
+#include "core/process/stop_plan.h"
 
 int main(int argc, char** argv) {
 #ifdef NDEBUG
@@ -35,30 +40,61 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("conch ") + conch::kVersion);
   app.require_subcommand(1);
   app.fallthrough();
+  app.footer(
+      "Examples:\n"
+      "  conch elect backup -- /usr/local/bin/backup\n"
+      "  conch sema db-dump --max 2 --timeout 10m -- pg_dump mydb\n"
+      "  conch cron add sync --schedule '@every 15s' -- ./sync.sh\n"
+      "\n"
+      "The command goes after --; the common flags go anywhere before it. "
+      "See conch SUBCOMMAND --help.");
 
   conch::CommonFlags common;
   conch::AddCommonFlags(app, &common);
 
-  conch::StatusArgs status_args;
-  CLI::App* status = conch::SetupStatus(app, &status_args);
   conch::ElectArgs elect_args;
   CLI::App* elect = conch::SetupElect(app, &elect_args);
   conch::SemaArgs sema_args;
   CLI::App* sema = conch::SetupSema(app, &sema_args);
   conch::CronArgs cron_args;
   CLI::App* cron = conch::SetupCron(app, &cron_args);
+  conch::StatusArgs status_args;
+  CLI::App* status = conch::SetupStatus(app, &status_args);
 
   std::vector<std::string> command;  // after "--"
-  if (std::optional<int> done =
-          conch::ParseCommandLine(app, argc, argv, &command)) {
+  if (std::optional<int> done = conch::ParseCommandLine(
+          app, argc, argv, &command, {elect, sema, cron_args.apps.add})) {
     return *done;
   }
-  const bool takes_command =
-      elect->parsed() || sema->parsed() || cron_args.apps.add->parsed();
-  if (!command.empty() && !takes_command) {
-    std::cerr << "conch: only elect, sema and cron add run a command after "
-                 "-- (see conch --help)\n";
-    return conch::kExitUsage;
+  // What only the combination of flags can tell, with the subcommand's
+  // help as the hint (the subcommands check again).
+  const bool who =
+      (elect->parsed() && elect_args.who) || (sema->parsed() && sema_args.who);
+  const bool runs = (elect->parsed() || sema->parsed()) && !who;
+  const bool separator = std::any_of(argv + 1, argv + argc, [](const char* a) {
+    return std::strcmp(a, "--") == 0;
+  });
+  if (who && (separator || !command.empty())) {
+    return conch::UsageError(app,
+                             "--who only looks: it does not go with a command");
+  }
+  if ((runs || cron_args.apps.add->parsed()) && command.empty()) {
+    return conch::UsageError(app, "nothing to run: give the command after --");
+  }
+  if (sema->parsed() && !who && sema_args.max.empty()) {
+    return conch::UsageError(app, "--max N is required");
+  }
+  // --cert without --key, --user without a password, a --kill-after that
+  // does not fit --ttl.
+  absl::StatusOr<conch::CommonOptions> resolved = conch::Resolve(common);
+  if (!resolved.ok()) return conch::ReportUsage(app, resolved.status());
+  if (runs) {
+    if (absl::Status fits =
+            conch::CheckStopBudget(resolved->ttl, resolved->kill_after);
+        !fits.ok()) {
+      return conch::ReportUsage(
+          app, conch::NameVariables(app, fits, {"--kill-after", "--ttl"}));
+    }
   }
   elect_args.run.command = command;
   sema_args.run.command = command;
@@ -68,6 +104,5 @@ int main(int argc, char** argv) {
   if (elect->parsed()) return conch::RunElect(elect_args, common);
   if (sema->parsed()) return conch::RunSema(sema_args, common);
   if (cron->parsed()) return conch::RunCron(cron_args, common);
-  std::cerr << "conch: no subcommand given (see conch --help)\n";
-  return conch::kExitUsage;
+  return conch::UsageError(app, "no subcommand given");
 }

@@ -151,13 +151,29 @@ absl::StatusOr<int64_t> ParseMax(const std::string& text) {
 CLI::App* SetupSema(CLI::App& root, SemaArgs* a) {
   CLI::App* sub = root.add_subcommand(
       "sema", "run a command while fewer than N holders of NAME run");
-  sub->add_option("name", a->name,
-                  "semaphore name (1 to 256 bytes, no control characters)")
-      ->required();
-  sub->add_option("--max", a->max, "N: at most this many holders");
-  sub->add_flag("--who", a->who,
-                "list holders and waiters (exit 1: nobody holds)");
+  AddNameArgument(*sub, &a->name, "semaphore", /*new_name=*/true);
+  CheckValues(sub->add_option("--max", a->max,
+                              "at most N holders at once, 1 to 1000000 "
+                              "(required, except with --who)")
+                  ->type_name("N"),
+              [](const std::string& v) {
+                return ParseMax(v).ok()
+                           ? ""
+                           : WhyNotWholeNumber(absl::StripAsciiWhitespace(v), 1,
+                                               kMaxMax);
+              });
+  CLI::Option* who = sub->add_flag(
+      "--who", a->who, "list holders and waiters (exit 1: nobody holds)");
   AddCampaignFlags(*sub, &a->run, "a slot");
+  CheckCampaignFlags(*sub, who);
+  sub->footer(
+      "Examples:\n"
+      "  conch sema db-dump --max 2 -- pg_dump -f /backup/db.sql mydb\n"
+      "  conch sema deploy --max 1 --timeout 5m -- ./deploy.sh\n"
+      "  conch sema db-dump --who --json\n"
+      "\n"
+      "The command goes after --: conch sema NAME --max N [flags] -- COMMAND "
+      "[ARG...]; nothing after -- is read as a flag of conch's.");
   return sub;
 }
 

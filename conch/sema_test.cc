@@ -330,7 +330,7 @@ TEST_F(SemaTest, TheCommandStartsOnlyAfterTheSeparator) {
   EXPECT_EQ(bare.exit_code, 64) << bare.DebugString();
   EXPECT_EQ(bare.err,
             "conch: unexpected argument \"printf\": put -- before the "
-            "command (see conch --help)\n");
+            "command (see conch sema --help)\n");
   EXPECT_TRUE(KeysUnder(etcd(), prefix_).empty());
 
   const std::string args = d_.Path("args");

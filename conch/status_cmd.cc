@@ -17,9 +17,16 @@
 namespace conch {
 
 CLI::App* SetupStatus(CLI::App& root, StatusArgs* /*args*/) {
-  return root.add_subcommand("status",
-                             "show the etcd member conch talks to (version, "
-                             "leader, revision)");
+  CLI::App* sub = root.add_subcommand(
+      "status",
+      "show the etcd member conch talks to (version, leader, revision)");
+  sub->footer(
+      "Examples:\n"
+      "  conch status\n"
+      "  conch status --endpoints https://etcd1:2379,https://etcd2:2379 "
+      "--cacert ca.pem\n"
+      "  CONCH_ENDPOINTS=10.0.0.5:2379 conch status --json");
+  return sub;
 }
 
 int RunStatus(const StatusArgs& /*args*/, const CommonFlags& common) {
