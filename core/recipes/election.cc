@@ -67,6 +67,7 @@ absl::StatusOr<bool> Election::Check(const std::function<void()>& on_change,
   }
   if (!dirty_ && watcher_ != nullptr) {
     // Drain the predecessor watch without blocking.
+    bool inherited = false;
     while (true) {
       absl::StatusOr<std::optional<WatchBatch>> b = watcher_->TryNext();
       if (b.ok() && !b->has_value()) break;
@@ -78,8 +79,21 @@ absl::StatusOr<bool> Election::Check(const std::function<void()>& on_change,
         break;
       }
       for (const Event& e : (*b)->events) {
-        if (e.type == Event::Type::kDelete) dirty_ = true;
+        if (e.type != Event::Type::kDelete) continue;
+        dirty_ = true;
+        inherited =
+            inherited || (predecessor_leads_ && e.kv.key == predecessor_);
       }
+    }
+    if (inherited && watcher_ != nullptr) {
+      // At the last read the predecessor was the only key ahead of ours,
+      // and no key can join ahead (create revisions only grow): its
+      // deletion makes us the leader, without reading again.
+      watcher_.reset();
+      predecessor_.clear();
+      predecessor_leads_ = false;
+      dirty_ = false;
+      return true;
     }
     if (!dirty_) return false;
   }
@@ -93,7 +107,7 @@ absl::StatusOr<bool> Election::Reevaluate(
   before.max_create_revision = revision_ - 1;
   before.sort_target = SortTarget::kCreate;
   before.sort_order = SortOrder::kDescend;
-  before.limit = 1;
+  before.limit = 2;  // our predecessor, and whether anyone is ahead of it
   TxnRequest read;
   read.success = {TxnOp::Get(key_), TxnOp::Get(prefix_, before)};
   absl::StatusOr<TxnResult> r = Kv(session_->connection()).Txn(read, deadline);
@@ -110,8 +124,10 @@ absl::StatusOr<bool> Election::Reevaluate(
   if (pred.kvs.empty()) {
     watcher_.reset();
     predecessor_.clear();
+    predecessor_leads_ = false;
     return true;
   }
+  predecessor_leads_ = pred.kvs.size() == 1;
   if (pred.kvs[0].key != predecessor_ || watcher_ == nullptr) {
     predecessor_ = pred.kvs[0].key;
     WatchOptions options;

@@ -167,20 +167,39 @@ absl::StatusOr<bool> Semaphore::Check(const std::function<void()>& on_change,
   }
   if (slot_ >= 0) return true;
   if (!dirty_ && !watchers_.empty()) {
+    // Queue keys ahead of ours that the watches saw deleted.
+    std::set<std::string> gone;
+    bool failed_any = false;
     for (auto it = watchers_.begin(); it != watchers_.end();) {
       bool failed = false;
       while (true) {
         absl::StatusOr<std::optional<WatchBatch>> b = it->second->TryNext();
         if (b.ok() && !b->has_value()) break;
-        if (!b.ok() || !(*b)->events.empty()) dirty_ = true;
         if (!b.ok()) {
           failed = true;  // in error it delivers nothing more: watch afresh
           break;
         }
+        for (const Event& e : (*b)->events) {
+          dirty_ = true;
+          if (e.type == Event::Type::kDelete && e.kv.key == it->first) {
+            gone.insert(e.kv.key);
+          }
+        }
       }
+      failed_any = failed_any || failed;
       it = failed ? watchers_.erase(it) : std::next(it);
     }
+    if (failed_any) dirty_ = true;
     if (!dirty_) return false;
+    // Every watched queue key is ahead of ours, and no key joins ahead: the
+    // rank is now at most rank_ - gone. Below N we may claim at once,
+    // without reading the line again (one round trip less per handover).
+    const int64_t at_most = rank_ - static_cast<int64_t>(gone.size());
+    if (!failed_any && !gone.empty() && MayHold(at_most, max_)) {
+      rank_ = at_most;
+      absl::StatusOr<bool> claimed = Claim({}, deadline);
+      if (!claimed.ok() || *claimed) return claimed;
+    }
   }
   return Reevaluate(on_change, deadline);
 }
