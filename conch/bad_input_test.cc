@@ -306,30 +306,13 @@ class CaseMaker {
     for (const std::string& d : BadDurations(4)) dial.push_back(d);
     FlagValues("--dial-timeout", "CONCH_DIAL_TIMEOUT", dial, 3, all);
 
-    std::vector<std::string> endpoints = {"",
-                                          " ",
-                                          "x",
-                                          "localhost",
-                                          "http://",
-                                          "https://",
-                                          "unix://",
-                                          "ftp://h:1",
-                                          "h:0",
-                                          "h:65536",
-                                          "h:-1",
-                                          "h:+1",
-                                          "[::1",
-                                          "[::1]",
-                                          "::1:2379",
-                                          "h:1/path",
-                                          "u@h:1",
-                                          "http://u:secret@h:1",
-                                          "h:1,",
-                                          ",h:1",
-                                          "h:1,,h:2",
-                                          "h :1",
-                                          "h:99999999999",
-                                          "h:2379x"};
+    std::vector<std::string> endpoints = {
+        "",         " ",       "x",         "localhost", "http://",
+        "https://", "unix://", "ftp://h:1", "h:0",       "h:65536",
+        "h:-1",     "h:+1",    "[::1",      "[::1]",     "::1:2379",
+        "h:1/path", "u@h:1",   "h\x01:1",   "h\nx:1",    "http://u:secret@h:1",
+        "h:1,",     ",h:1",    "h:1,,h:2",  "h :1",      "h:99999999999",
+        "h:2379x"};
     endpoints.push_back(Letters(Int(3, 12)));  // no port
     endpoints.push_back(absl::StrCat(Letters(5), ":", Int(65536, 999999)));
     FlagValues("--endpoints", "CONCH_ENDPOINTS", endpoints, 2, all);

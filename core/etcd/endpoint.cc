@@ -65,7 +65,8 @@ absl::Status CheckHostPort(absl::string_view original,
   }
   if (host.empty()) return Bad(original, "missing host");
   for (char c : host) {
-    if (absl::ascii_isspace(c) || c == '/' || c == '@') {
+    if (absl::ascii_isspace(c) || absl::ascii_iscntrl(c) || c == '/' ||
+        c == '@') {
       return Bad(original, "invalid character in host");
     }
   }

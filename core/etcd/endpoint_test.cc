@@ -45,7 +45,7 @@ TEST(ParseEndpointTest, RejectsMalformed) {
   for (const char* bad :
        {"", "host", "host:", ":2379", "host:0", "host:65536", "host:12ab",
         "host:-1", "ftp://host:1", "http://host:1/path", "::1:2379",
-        "[::1:2379", "unix://", "ho st:1"}) {
+        "[::1:2379", "unix://", "ho st:1", "h\x01:1", "h\x7f:1"}) {
     absl::StatusOr<Endpoint> ep = ParseEndpoint(bad);
     EXPECT_FALSE(ep.ok()) << "accepted \"" << bad << "\"";
     if (!ep.ok()) {
