@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
+#include "conch/help_formatter.h"
 #include "core/base/duration.h"
 #include "core/base/log.h"
 #include "core/etcd/endpoint.h"
@@ -87,99 +88,9 @@ std::string WhyNotLogLevel(const std::string& text) {
   return ParseLogLevel(text).ok() ? "" : "must be error, warn, info or debug";
 }
 
-// ---- Help pages ----
-
-// CLI11's formatter, plus: the usage line names the argument types and,
-// for a subcommand that runs a command, ends in "-- COMMAND [ARG...]"; a
-// subcommand's page lists its parents' common flags.
-class ConchFormatter : public CLI::Formatter {
- public:
-  explicit ConchFormatter(std::vector<const CLI::App*> runners)
-      : runners_(std::move(runners)) {}
-
-  std::string make_usage(const CLI::App* app, std::string name) const override {
-    std::string out = absl::StrCat(get_label("Usage"), ": ", name);
-    if (!app->get_options(
-                [](const CLI::Option* o) { return o->nonpositional(); })
-             .empty()) {
-      absl::StrAppend(&out, " [", get_label("OPTIONS"), "]");
-    }
-    for (const CLI::Option* p : app->get_options(
-             [](const CLI::Option* o) { return o->get_positional(); })) {
-      std::string word = p->get_type_name();
-      if (word.empty()) word = absl::AsciiStrToUpper(p->get_name());
-      absl::StrAppend(&out, " ", p->get_required() ? word : "[" + word + "]");
-    }
-    if (!app->get_subcommands(
-                [](const CLI::App* s) { return !s->get_name().empty(); })
-             .empty()) {
-      absl::StrAppend(&out, " ", get_label("SUBCOMMAND"));
-    }
-    if (std::find(runners_.begin(), runners_.end(), app) != runners_.end()) {
-      absl::StrAppend(&out, " -- COMMAND [ARG...]");
-    }
-    return out + "\n";
-  }
-
-  std::string make_help(const CLI::App* app, std::string name,
-                        CLI::AppFormatMode mode) const override {
-    if (mode == CLI::AppFormatMode::Sub) return make_expanded(app);
-    std::stringstream out;
-    out << make_description(app) << make_usage(app, name)
-        << make_positionals(app) << make_groups(app, mode);
-    for (const CLI::App* p = app->get_parent(); p != nullptr;
-         p = p->get_parent()) {
-      std::vector<const CLI::Option*> common =
-          p->get_options([](const CLI::Option* o) {
-            return o->nonpositional() && o->get_group() == kCommonFlagsGroup;
-          });
-      if (!common.empty()) {
-        out << make_group(kCommonFlagsGroup, false, common);
-      }
-    }
-    out << make_subcommands(app, mode) << '\n' << make_footer(app);
-    // CLI11 leaves two blank lines between some groups.
-    std::string help = out.str();
-    for (size_t at; (at = help.find("\n\n\n")) != std::string::npos;) {
-      help.erase(at, 1);
-    }
-    return help;
-  }
-
-  // The type, REQUIRED, and in words: the variable, needs and excludes.
-  std::string make_option_opts(const CLI::Option* opt) const override {
-    std::string out;
-    if (opt->get_items_expected_max() != 0) {
-      if (!opt->get_type_name().empty()) {
-        absl::StrAppend(&out, " ", opt->get_type_name());
-      }
-      if (opt->get_required()) absl::StrAppend(&out, " REQUIRED");
-    }
-    if (!opt->get_envname().empty()) {
-      absl::StrAppend(&out, " (env ", opt->get_envname(), ")");
-    }
-    auto names = [](const std::set<CLI::Option*>& opts) {
-      std::vector<std::string> out;
-      for (const CLI::Option* o : opts) out.push_back(o->get_name());
-      std::sort(out.begin(), out.end());
-      return absl::StrJoin(out, ", ");
-    };
-    if (!opt->get_needs().empty()) {
-      absl::StrAppend(&out, " (needs ", names(opt->get_needs()), ")");
-    }
-    if (!opt->get_excludes().empty()) {
-      absl::StrAppend(&out, " (not with ", names(opt->get_excludes()), ")");
-    }
-    return out;
-  }
-
- private:
-  const std::vector<const CLI::App*> runners_;
-};
-
 // Installs the formatter on `app` and its subcommands, and makes every
 // flag refuse a value: CLI11 would take "--json=2x" for true.
-void Prepare(CLI::App& app, const std::shared_ptr<ConchFormatter>& formatter) {
+void Prepare(CLI::App& app, const std::shared_ptr<HelpFormatter>& formatter) {
   app.formatter(formatter);
   for (CLI::Option* o : app.get_options()) {
     if (o->get_items_expected_max() == 0) o->disable_flag_override();
@@ -709,7 +620,7 @@ int ReportUsage(const CLI::App& app, const absl::Status& status) {
 std::optional<int> ParseCommandLine(
     CLI::App& app, int argc, char** argv, std::vector<std::string>* command,
     const std::vector<const CLI::App*>& runners) {
-  Prepare(app, std::make_shared<ConchFormatter>(runners));
+  Prepare(app, std::make_shared<HelpFormatter>(runners, kCommonFlagsGroup));
   // Everything after the first "--" is the command, untouched.
   int head = argc;
   for (int i = 1; i < argc; ++i) {
