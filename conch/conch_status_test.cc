@@ -135,6 +135,10 @@ TEST_F(ConchSecureTest, TlsAndAuthWork) {
   test::CommandResult r = Conch(args);
   EXPECT_EQ(r.exit_code, 0) << r.DebugString();
   EXPECT_THAT(r.out, HasSubstr("3.4.23"));
+  // alice's role reads her own prefix only: conch's part says so, and the
+  // rest of the answer stands.
+  EXPECT_THAT(r.out,
+              HasSubstr("prefix:    /conch/\nconch:     not readable ("));
 }
 
 TEST_F(ConchSecureTest, PasswordFromTheEnvironment) {

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
 #include "conch/daemon/daemon.h"
+#include "conch/daemon/listen_address.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
 #include "conch/version.h"
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   std::string max_late = "10s";
   int workers = 8;
   std::optional<int> job_nice;
+  std::string listen;
+  bool listen_public = false;
   conch::CheckValues(app.add_option("--id", id,
                                     "this daemon's id, unique among live "
                                     "daemons: 1 to 64 of A-Z a-z 0-9 . _ - "
@@ -76,10 +79,28 @@ int main(int argc, char** argv) {
         if (why.empty() || why == "not a whole number") return why;
         return absl::StrCat(why, " (", own, " is conchd's own nice)");
       });
+  conch::CheckValues(
+      app.add_option("--listen", listen,
+                     "serve the status page, /metrics, /healthz, /readyz "
+                     "and /api/v1 on HOST:PORT, e.g. 127.0.0.1:9187 "
+                     "(port 0: any free port; default: off)")
+          ->type_name("ADDR")
+          ->envname("CONCHD_LISTEN"),
+      [](const std::string& v) -> std::string {
+        const absl::StatusOr<conch::daemon::ListenAddress> a =
+            conch::daemon::ParseListenAddress(v, /*public_ok=*/true);
+        if (a.ok()) return "";
+        const std::string m(a.status().message());
+        const size_t colon = m.find("\": ");
+        return colon == std::string::npos ? m : m.substr(colon + 3);
+      });
+  app.add_flag("--listen-public", listen_public,
+               "allow a --listen address that is not loopback (the page "
+               "shows every job's command and output)");
   app.footer(
       "Examples:\n"
       "  conchd --id node1 --endpoints https://etcd1:2379 --cacert ca.pem\n"
-      "  conchd --job-nice 10 --workers 4\n"
+      "  conchd --listen 127.0.0.1:9187 --job-nice 10\n"
       "  CONCH_ENDPOINTS=10.0.0.5:2379 CONCHD_ID=node2 conchd\n"
       "\n"
       "Jobs are stored with conch cron add; see conch cron --help.");
@@ -105,5 +126,17 @@ int main(int argc, char** argv) {
   o.max_late = *late;
   o.workers = workers;
   o.job_nice = job_nice;
+  if (!listen.empty()) {
+    absl::StatusOr<conch::daemon::ListenAddress> address =
+        conch::daemon::ParseListenAddress(listen, listen_public);
+    if (!address.ok()) {
+      return conch::ReportUsage(
+          app, conch::NameVariables(app, address.status(), {"--listen"}));
+    }
+    o.listen = *address;
+  } else if (listen_public) {
+    return conch::ReportUsage(
+        app, absl::InvalidArgumentError("--listen-public goes with --listen"));
+  }
   return conch::RunCronDaemon(o);
 }

@@ -1,8 +1,10 @@
 #include "conch/json_writer.h"
 
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -90,6 +92,21 @@ JsonWriter& JsonWriter::Int(int64_t value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Double(double value) {
+  if (!std::isfinite(value)) return Null();
+  Separate();
+  // %.17g always reads back exactly; fewer digits usually do, and read
+  // better ("0.1", not "0.10000000000000001").
+  std::string text;
+  for (int digits = 15; digits <= 17; ++digits) {
+    text = absl::StrFormat("%.*g", digits, value);
+    double back = 0;
+    if (absl::SimpleAtod(text, &back) && back == value) break;
+  }
+  out_ += text;
+  return *this;
+}
+
 JsonWriter& JsonWriter::Bool(bool value) {
   Separate();
   out_ += value ? "true" : "false";
@@ -127,6 +144,10 @@ JsonWriter& JsonWriter::Field(absl::string_view name, absl::string_view value) {
 
 JsonWriter& JsonWriter::Field(absl::string_view name, int64_t value) {
   return Key(name).Int(value);
+}
+
+JsonWriter& JsonWriter::Field(absl::string_view name, double value) {
+  return Key(name).Double(value);
 }
 
 JsonWriter& JsonWriter::Field(absl::string_view name, bool value) {

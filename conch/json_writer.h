@@ -38,6 +38,9 @@ class JsonWriter {
 
   JsonWriter& String(absl::string_view value);
   JsonWriter& Int(int64_t value);
+  // The shortest decimal that reads back as `value` ("0.25", "1e+21");
+  // NaN and the infinities, which JSON cannot hold, as null.
+  JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
   // A value that is JSON already, written as is.
@@ -52,6 +55,7 @@ class JsonWriter {
     return Field(name, absl::string_view(value));
   }
   JsonWriter& Field(absl::string_view name, int64_t value);
+  JsonWriter& Field(absl::string_view name, double value);
   JsonWriter& Field(absl::string_view name, bool value);
 
   // The document; the writer must not be used afterwards.

@@ -1,5 +1,7 @@
 #include "conch/json_writer.h"
 
+#include <cmath>
+
 #include "gtest/gtest.h"
 
 namespace conch {
@@ -53,6 +55,17 @@ TEST(JsonWriterTest, FinishClosesWhatIsOpen) {
   JsonWriter w;
   w.BeginObject().Key("list").BeginArray().Int(1);
   EXPECT_EQ(w.Finish(), R"({"list":[1]})");
+}
+
+TEST(JsonWriterTest, WritesDoublesShortestAndExact) {
+  JsonWriter w;
+  w.BeginArray().Double(0.1).Double(1.5).Double(-2).Double(0).Double(1e21);
+  w.Double(123.456).Double(1.0 / 3).EndArray();
+  EXPECT_EQ(w.Finish(), "[0.1,1.5,-2,0,1e+21,123.456,0.3333333333333333]");
+  JsonWriter f;
+  f.BeginObject().Field("seconds", 2.25).Field("n", int64_t{2});
+  f.Key("inf").Double(HUGE_VAL).Key("nan").Double(std::nan("")).EndObject();
+  EXPECT_EQ(f.Finish(), R"({"seconds":2.25,"n":2,"inf":null,"nan":null})");
 }
 
 TEST(JsonWriterTest, EscapesStrings) {

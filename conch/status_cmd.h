@@ -1,10 +1,13 @@
 // `conch status`: connects to etcd and prints the endpoint that answered,
 // etcd's version, the cluster/member/leader IDs, the raft term and the
-// current revision (one `key: value` per line, or one JSON object with
-// --json). Proves the whole stack: flags, TLS, auth, the raw gRPC client.
+// current revision, then what conch keeps under --prefix: the live conchd
+// daemons and how many jobs, offices and semaphores (with their holders
+// and waiters) there are (one `key: value` per line, or one JSON object
+// with --json, the conch part under "conch"). Proves the whole stack:
+// flags, TLS, auth, the raw gRPC client.
 //
 // Exit codes: 0 answered; 64 bad flags; 69 etcd unreachable; 77 refused
-// credentials.
+// credentials (also when the user may not read --prefix).
 //
 // Example:
 //   conch status --endpoints 127.0.0.1:2379

@@ -10,8 +10,9 @@ For every cc_library, cc_test and cc_binary of conch's own packages
     itself or by a direct dependency (no header reached by accident);
   - no header is listed in two targets;
   - no dependency points up the layers (docs/architecture.md): base, then
-    etcd and records, then recipes and cron, then process, then the
-    commands, the daemon and the tools; //testing uses none of them. A
+    etcd and records, then recipes and cron, then process and view, then
+    the commands, the status renderers (conch/observe), the daemon and
+    the tools; //testing uses none of them. A
     cc_binary (an entry point, such as conchd's main) is above them all.
 
 Prints one line per problem and exits 1 if there is any. With --fix, the
@@ -38,7 +39,9 @@ RANKS = {
     "core/recipes": 2,
     "core/cron": 2,
     "core/process": 3,
+    "core/view": 3,
     "conch": 4,
+    "conch/observe": 4.5,
     "conch/daemon": 5,
     "tools": 6,
 }

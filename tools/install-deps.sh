@@ -9,6 +9,9 @@
 # - stops Debian's own etcd service if the etcd-server package started one
 #   (conch's tests and demo run their own etcd on free loopback ports, and a
 #   stray etcd on 127.0.0.1:2379 would answer conch's default endpoint);
+# - does the same for Debian's prometheus and prometheus-node-exporter
+#   services (ports 9090 and 9100): the tests start their own
+#   prometheus, and a packaged one would only scrape and take ports;
 # - installs buildifier from the npm package @bazel/buildifier into
 #   $CONCH_NPM_PREFIX (default ~/.cache/conch-npm) and, as root, links it to
 #   /usr/local/bin/buildifier unless another buildifier is already on PATH.
@@ -42,13 +45,26 @@ PACKAGES=(
   python3
 )
 
+# conchd's HTTP libraries and the test-only prometheus and chromium, installed
+# with --no-install-recommends: their Recommends would add a running node
+# exporter (prometheus) and printing, desktop notification and power
+# management stacks (chromium), none of which a headless test needs.
+LEAN_PACKAGES=(
+  prometheus-cpp-dev
+  libcpp-httplib-dev
+  prometheus
+  chromium
+)
+
 # Commands the build, tests and scripts call, checked after installing.
 COMMANDS=(
   bazel protoc grpc_cpp_plugin pkg-config etcd etcdctl
   clang-format clang-tidy openssl pgrep npm curl python3
+  promtool prometheus chromium
 )
 
 etcd_server_was_installed=0
+prometheus_was_installed=0
 
 # Runs a command as root: directly when we are root, else through sudo.
 as_root() {
@@ -65,13 +81,18 @@ package_installed() {
   [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
 }
 
-missing_packages() {
+# Prints the packages among the arguments that are not installed.
+missing_of() {
   local p
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     if ! package_installed "$p"; then
       printf '%s\n' "$p"
     fi
   done
+}
+
+missing_packages() {
+  missing_of "${PACKAGES[@]}"
   # Node.js and npm are on the machines already; Debian's npm is the fallback.
   if ! command -v npm >/dev/null 2>&1; then
     printf '%s\n' npm
@@ -84,19 +105,28 @@ apt_get() {
 }
 
 install_packages() {
-  local missing=()
+  local missing=() missing_lean=()
   mapfile -t missing < <(missing_packages)
-  if [[ ${#missing[@]} -eq 0 ]]; then
-    conch_log "all ${#PACKAGES[@]} Debian packages are installed"
+  mapfile -t missing_lean < <(missing_of "${LEAN_PACKAGES[@]}")
+  if [[ ${#missing[@]} -eq 0 && ${#missing_lean[@]} -eq 0 ]]; then
+    conch_log "all $((${#PACKAGES[@]} + ${#LEAN_PACKAGES[@]})) Debian packages are installed"
     return 0
   fi
-  conch_log "installing missing packages: ${missing[*]}"
   apt_get update
-  apt_get install -y "${missing[@]}"
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    conch_log "installing missing packages: ${missing[*]}"
+    apt_get install -y "${missing[@]}"
+  fi
+  if [[ ${#missing_lean[@]} -gt 0 ]]; then
+    conch_log "installing missing packages without recommends: ${missing_lean[*]}"
+    apt_get install -y --no-install-recommends "${missing_lean[@]}"
+  fi
   local p
-  for p in "${missing[@]}"; do
+  for p in "${missing[@]}" "${missing_lean[@]}"; do
     if [[ "$p" == etcd-server ]]; then
       etcd_server_was_installed=1
+    elif [[ "$p" == prometheus ]]; then
+      prometheus_was_installed=1
     fi
   done
 }
@@ -145,6 +175,57 @@ stop_packaged_etcd() {
     conch_die "Debian's etcd service (user etcd) is still running; stop it by hand"
   fi
   conch_log "stopped and disabled Debian's etcd service (conch runs its own etcd)"
+}
+
+# PIDs of processes run by the 'prometheus' system user: Debian's prometheus
+# and prometheus-node-exporter services. The prometheus servers that tests
+# start run as the invoking user and are never touched.
+packaged_prometheus_pids() {
+  if getent passwd prometheus >/dev/null 2>&1; then
+    pgrep -u prometheus || true
+  fi
+}
+
+stop_packaged_prometheus() {
+  local pids
+  pids="$(packaged_prometheus_pids)"
+  if [[ -z "$pids" && "$prometheus_was_installed" -eq 0 ]]; then
+    return 0
+  fi
+  # The node exporter is only a Recommends, so it may be absent.
+  local services=(prometheus) service
+  if package_installed prometheus-node-exporter; then
+    services+=(prometheus-node-exporter)
+  fi
+  for service in "${services[@]}"; do
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+      as_root systemctl disable --now "${service}.service" >/dev/null 2>&1 || true
+    else
+      if [[ -n "$pids" && -x "/etc/init.d/${service}" ]]; then
+        as_root "/etc/init.d/${service}" stop >/dev/null 2>&1 || true
+      fi
+      if command -v update-rc.d >/dev/null 2>&1; then
+        as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
+      fi
+    fi
+  done
+  if [[ -z "$pids" ]]; then
+    return 0
+  fi
+  local i
+  for i in $(seq 1 50); do
+    [[ -z "$(packaged_prometheus_pids)" ]] && break
+    if [[ "$i" -eq 1 ]]; then
+      as_root pkill -TERM -u prometheus || true
+    elif [[ "$i" -eq 40 ]]; then
+      as_root pkill -KILL -u prometheus || true
+    fi
+    sleep 0.1
+  done
+  if [[ -n "$(packaged_prometheus_pids)" ]]; then
+    conch_die "Debian's prometheus services (user prometheus) are still running; stop them by hand"
+  fi
+  conch_log "stopped and disabled Debian's ${services[*]} service(s) (tests run their own prometheus)"
 }
 
 installed_buildifier_version() {
@@ -200,6 +281,7 @@ check_commands() {
 main() {
   install_packages
   stop_packaged_etcd
+  stop_packaged_prometheus
   install_buildifier
   check_commands
   conch_log "dependencies ready"

@@ -44,6 +44,10 @@ struct ClaimDone {
   absl::StatusOr<etcd::ClaimOutcome> claim;
   std::string claim_lease;  // the session lease the claim was made under
   bool skipped = false;     // recorded as skipped (overlap) in the same Txn
+  // Whether a claim Txn was sent (a fallback read that found the tick
+  // taken sends none), and its round trip.
+  bool sent = true;
+  absl::Duration latency;
 };
 
 // One result written (or not).

@@ -20,11 +20,15 @@
 #include "conch/daemon/claim_policy.h"
 #include "conch/daemon/completion.h"
 #include "conch/daemon/daemon_session.h"
+#include "conch/daemon/health.h"
+#include "conch/daemon/http_server.h"
 #include "conch/daemon/job_catalog.h"
 #include "conch/daemon/job_table.h"
+#include "conch/daemon/metrics.h"
 #include "conch/daemon/result_batcher.h"
 #include "conch/daemon/result_writer.h"
 #include "conch/daemon/run_table.h"
+#include "conch/daemon/status_service.h"
 #include "conch/daemon/tick_claimer.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
@@ -40,6 +44,7 @@
 #include "core/process/reaper.h"
 #include "core/process/signals.h"
 #include "core/process/stop_plan.h"
+#include "core/records/names.h"
 #include "core/records/records.h"
 
 namespace conch {
@@ -75,6 +80,7 @@ class Daemon {
   Daemon(const CronDaemonOptions& o, SignalSet& signals, etcd::Connection& conn)
       : o_(o),
         signals_(signals),
+        conn_(conn),
         store_(&conn, o.common.prefix),
         start_(absl::Now()),
         watches_(&conn),
@@ -96,14 +102,26 @@ class Daemon {
                .job_nice = o.job_nice},
               &done_, &reaper_),
         claimer_(&store_, &pool_, &done_, o.id, CallTimeout()),
-        pool_(o.workers) {}
+        pool_(o.workers),
+        metrics_(o.id, kVersion),
+        status_({.id = o.id, .prefix = o.common.prefix}, &conn, &metrics_,
+                &health_) {
+    catalog_.OnErase([this](const std::string& encoded) {
+      absl::StatusOr<std::string> name = DecodeName(encoded);
+      metrics_.ForgetJob(name.ok() ? *name : encoded);
+    });
+  }
 
   // Runs until stopped; the exit code.
   int Run();
 
  private:
+  // Starts the HTTP side (--listen); kExitOk, or the exit code.
+  int Listen();
   // Registers and reads the jobs; kExitOk, or the exit code.
   int Start();
+  // Hands the loop's states and counters to /metrics and /readyz.
+  void Publish();
   // One turn of the loop; false once a stopping daemon is done.
   bool Turn();
   // Until the next thing to do, a signal, a completion or run output.
@@ -134,6 +152,7 @@ class Daemon {
   // Constant after construction.
   const CronDaemonOptions& o_;
   SignalSet& signals_;
+  etcd::Connection& conn_;
   const etcd::CronStore store_;
   const absl::Time start_;
 
@@ -160,7 +179,14 @@ class Daemon {
   daemon::DaemonSession session_;  // revoked after the runs are gone
   daemon::RunTable runs_;          // its spawners joined before the above
   daemon::TickClaimer claimer_;
-  WorkPool pool_;  // last: joined first, while the rest is still alive
+  WorkPool pool_;  // joined before the above go, while they are alive
+
+  // The HTTP side reads these from its threads: they outlive the server,
+  // which is stopped first of all (declared last).
+  daemon::DaemonHealth health_;
+  daemon::DaemonMetrics metrics_;
+  daemon::StatusService status_;
+  std::unique_ptr<daemon::HttpServer> http_;
 };
 
 void Daemon::HandleCompletions() {
@@ -177,6 +203,7 @@ void Daemon::Handle(LiveDone& c) {
 
 void Daemon::Handle(Spawned& c) {
   results_.NoteStart(MonoNow());
+  if (c.child.ok()) metrics_.RunStarted(c.started - c.tick.instant);
   if (std::optional<RunOutcome> o = runs_.Register(std::move(c))) {
     Record(*std::move(o));
   }
@@ -194,6 +221,11 @@ void Daemon::Handle(ClaimDone& c) {
     Log(LogLevel::kWarn, absl::StrCat(TickName(c.tick), ": claim failed: ",
                                       c.claim.status().message()));
     return;
+  }
+  if (c.sent) {
+    metrics_.ClaimAnswered(c.tick.job->name, c.claim->claimed, c.latency);
+  } else {
+    metrics_.ClaimLostWithoutTxn(c.tick.job->name);
   }
   if (!c.claim->claimed) {
     Log(LogLevel::kDebug,
@@ -244,9 +276,12 @@ records::Claim Daemon::NewClaim() const {
 
 void Daemon::ClaimDue() {
   const absl::Time now = absl::Now();
+  std::vector<Tick> due = jobs_.TakeDue(now);
+  for (const Tick& t : due) metrics_.TickDue(t.job->name);
   daemon::ClaimPlan plan =
-      daemon::PlanClaims(jobs_.TakeDue(now), now, o_.max_late, roster_);
+      daemon::PlanClaims(std::move(due), now, o_.max_late, roster_);
   for (const Tick& t : plan.missed) {
+    metrics_.TickMissed(t.job->name);
     Log(LogLevel::kWarn,
         absl::StrCat(TickName(t), ": missed (too late), not run"));
   }
@@ -304,6 +339,9 @@ void Daemon::RefreshLive() {
 void Daemon::Record(RunOutcome outcome) {
   Log(LogLevel::kInfo,
       absl::StrCat(TickName(outcome.tick), ": ", outcome.line));
+  const records::Result& r = outcome.result;
+  metrics_.RunRecorded(outcome.tick.job->name, r.has_exit_code(), r.exit_code(),
+                       r.has_signal(), r.has_skipped() ? r.skipped() : "");
   done_.Expect();  // its ResultDone
   results_.Add(std::move(outcome), MonoNow());
 }
@@ -331,6 +369,7 @@ void Daemon::CheckSession() {
                      "); stopping running jobs, registering again"));
     runs_.StopAll("lease lost", /*lease_lost=*/true, MonoNow());
     session_.Drop();
+    metrics_.SessionLost();
   }
   if (!stopping_) session_.Reopen();
 }
@@ -378,6 +417,7 @@ void Daemon::HandleSignals() {
       continue;
     }
     stopping_ = true;
+    health_.SetStopping();
     grace_until_ = MonoNow() + o_.common.kill_after;
     Log(LogLevel::kInfo,
         absl::StrCat("signal ", sig, ": no more claims; waiting up to ",
@@ -411,7 +451,22 @@ int Daemon::Start() {
   return kExitOk;
 }
 
+void Daemon::Publish() {
+  health_.Beat(MonoNow());
+  health_.SetSessionHeld(session_.held());
+  health_.SetJobsSynced(catalog_.synced());
+  metrics_.SetSessionUp(session_.held());
+  metrics_.SetRunsInProgress(static_cast<int>(runs_.size()));
+  metrics_.SetJobs(static_cast<int>(jobs_.size()));
+  metrics_.SetLiveDaemons(static_cast<int>(roster_.live().size()));
+  metrics_.SyncRpcErrors(conn_.ErrorCounts());
+  metrics_.SyncWatchResyncs(catalog_.resyncs() +
+                            static_cast<uint64_t>(watches_.interruptions()));
+  metrics_.SyncFuseFirings(fuses_.fired());
+}
+
 bool Daemon::Turn() {
+  Publish();
   catalog_.Drain(
       [this](const JobRef& job, absl::Time instant, int64_t revision) {
         OnRequest(job, instant, revision);
@@ -468,11 +523,30 @@ void Daemon::Wait(bool housekeeping) {
   runs_.ReadOutputs(fds.data() + 2, fds.size() - 2);
 }
 
+int Daemon::Listen() {
+  if (!o_.listen.has_value()) return kExitOk;
+  absl::StatusOr<std::unique_ptr<daemon::HttpServer>> server =
+      daemon::HttpServer::Start({.address = *o_.listen}, status_.Routes());
+  if (!server.ok()) {
+    std::cerr << "conchd: " << server.status().message() << "\n";
+    return kExitUnavailable;
+  }
+  http_ = *std::move(server);
+  Log(LogLevel::kInfo,
+      absl::StrCat("serving http://", o_.listen->Authority(http_->port()),
+                   "/ (status page, /metrics, /healthz, "
+                   "/readyz, /api/v1)"));
+  return kExitOk;
+}
+
 int Daemon::Run() {
+  if (const int code = Listen(); code != kExitOk) return code;
+  Publish();
   if (const int code = Start(); code != kExitOk) return code;
   while (Turn()) {
   }
   session_.Close();
+  http_.reset();
   Log(LogLevel::kInfo, absl::StrCat("daemon ", o_.id, " stopped"));
   return kExitOk;
 }

@@ -32,6 +32,11 @@
 //     stops the jobs at once.
 // One log line per tick on stderr (level info).
 //
+// With --listen, an HTTP side on threads of its own (http_server.h) serves
+// the daemon's metrics (metrics.h), health (health.h), a status page and
+// a JSON API (status_service.h); the loop only publishes counters and
+// states to it, and never waits for it.
+//
 // The pieces, one per file in this package (docs/architecture.md):
 //   JobTable (definitions, due ticks) kept by JobCatalog (list, watches,
 //   run requests); Roster, FallbackQueue and PlanClaims (who claims what,
@@ -57,6 +62,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "conch/common_flags.h"
+#include "conch/daemon/listen_address.h"
 
 namespace conch {
 
@@ -68,6 +74,9 @@ struct CronDaemonOptions {
   int workers = 8;
   // The nice value jobs run at (--job-nice); unset: the daemon's own.
   std::optional<int> job_nice;
+  // --listen: serve /metrics, /healthz, /readyz, the status page and
+  // /api/v1 there (status_service.h); unset: no HTTP side.
+  std::optional<daemon::ListenAddress> listen;
 };
 
 // Checks a daemon id: 1 to 64 bytes of [A-Za-z0-9._-] (it is a key
@@ -75,7 +84,8 @@ struct CronDaemonOptions {
 absl::Status ValidateDaemonId(const std::string& id);
 
 // Runs the daemon until SIGTERM/SIGINT (exit 0) or a fatal error (69 etcd
-// unreachable at start, 77 refused, 75 the id is taken by a live daemon).
+// unreachable at start or the --listen address cannot be bound, 77
+// refused, 75 the id is taken by a live daemon).
 int RunCronDaemon(const CronDaemonOptions& options);
 
 }  // namespace conch

@@ -1,6 +1,7 @@
 #include "conch/daemon/job_catalog.h"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,14 @@ absl::Status JobCatalog::Load() {
   absl::StatusOr<etcd::CronJobList> list =
       store_->ListJobs(absl::Now() + call_timeout_);
   if (!list.ok()) return list.status();
+  if (on_erase_) {
+    // Definitions that are gone from the new list leave the table.
+    std::set<std::string> kept;
+    for (const etcd::CronJob& job : list->jobs) kept.insert(job.encoded);
+    for (const std::string& enc : table_->Names()) {
+      if (kept.count(enc) == 0) on_erase_(enc);
+    }
+  }
   table_->Clear();
   for (const etcd::BadCronJob& bad : list->bad) {
     Log(LogLevel::kWarn,
@@ -49,7 +58,22 @@ absl::Status JobCatalog::WatchRuns(int64_t from_revision) {
   return absl::OkStatus();
 }
 
+void JobCatalog::Erase(const std::string& encoded) {
+  table_->Erase(encoded);
+  if (on_erase_) on_erase_(encoded);
+}
+
 void JobCatalog::Drain(const RequestHandler& on_request) {
+  if (job_watcher_ == nullptr && MonoNow() >= next_reload_) {
+    ++resyncs_;
+    if (absl::Status s = Load(); !s.ok()) {
+      job_watcher_.reset();
+      run_watcher_.reset();
+      next_reload_ = MonoNow() + absl::Seconds(1);
+      Log(LogLevel::kWarn, absl::StrCat("re-reading jobs: ", s.message()));
+      return;
+    }
+  }
   if (!DrainJobs()) return;  // the next wake-up drains the new watchers
   DrainRuns(on_request);
 }
@@ -63,7 +87,11 @@ bool JobCatalog::DrainJobs() {
                                         b.status().message(), "); re-reading"));
       job_watcher_.reset();
       run_watcher_.reset();
+      ++resyncs_;
       if (absl::Status s = Load(); !s.ok()) {
+        job_watcher_.reset();  // Load may have failed after watching jobs
+        run_watcher_.reset();
+        next_reload_ = MonoNow() + absl::Seconds(1);
         Log(LogLevel::kWarn, absl::StrCat("re-reading jobs: ", s.message()));
       }
       return false;
@@ -71,7 +99,7 @@ bool JobCatalog::DrainJobs() {
     for (const etcd::Event& ev : (*b)->events) {
       if (ev.type == etcd::Event::Type::kDelete) {
         const std::string enc = store_->JobOfKey(ev.kv.key);
-        table_->Erase(enc);
+        Erase(enc);
         Log(LogLevel::kInfo, absl::StrCat("job ", enc, " removed"));
         continue;
       }
@@ -79,7 +107,7 @@ bool JobCatalog::DrainJobs() {
       if (!job.ok()) {
         Log(LogLevel::kWarn, absl::StrCat("ignoring job key ", ev.kv.key, ": ",
                                           job.status().message()));
-        table_->Erase(store_->JobOfKey(ev.kv.key));
+        Erase(store_->JobOfKey(ev.kv.key));
         continue;
       }
       Log(LogLevel::kInfo,

@@ -7,8 +7,10 @@
 // watches delivered, without blocking: a definition put is upserted
 // (its ticks from now on), a deleted or unreadable one leaves the table;
 // each run request goes to `on_request`. A job watch that ends (compacted,
-// cancelled) is re-read from scratch; a run watch that ends resumes from
-// now (requests are claimed only while fresh anyway).
+// cancelled) is re-read from scratch (a read that fails is tried again on
+// the next Drain, at most once a second; meanwhile synced() is false and
+// the table keeps the definitions it had); a run watch that ends resumes
+// from now (requests are claimed only while fresh anyway).
 //
 // Ownership: owns its watchers; borrows the store, the watch stream and
 // the table, which must outlive it. Thread-compatible (conchd's loop
@@ -25,10 +27,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "conch/daemon/job_table.h"
+#include "core/base/mono_time.h"
 #include "core/base/notifier.h"
 #include "core/cron/cron.h"
 #include "core/etcd/watch.h"
@@ -52,6 +56,15 @@ class JobCatalog {
   absl::Status Load();
   void Drain(const RequestHandler& on_request);
 
+  // Whether the job list is read and its watch running (for /readyz).
+  bool synced() const { return job_watcher_ != nullptr; }
+  // How many times the job list was read again after its watch ended.
+  uint64_t resyncs() const { return resyncs_; }
+  // Called with the encoded name of each job that leaves the table.
+  void OnErase(std::function<void(const std::string& encoded)> f) {
+    on_erase_ = std::move(f);
+  }
+
  private:
   absl::Status WatchRuns(int64_t from_revision);
   // false when the job watch ended (and was re-read).
@@ -65,8 +78,15 @@ class JobCatalog {
   const Notifier* const wake_;
   const absl::Duration call_timeout_;
 
+  // Erases a job from the table and tells on_erase_.
+  void Erase(const std::string& encoded);
+
   std::unique_ptr<etcd::Watcher> job_watcher_;
   std::unique_ptr<etcd::Watcher> run_watcher_;
+  uint64_t resyncs_ = 0;
+  // A failed re-read is tried again from Drain, at most this often.
+  MonoTime next_reload_;
+  std::function<void(const std::string&)> on_erase_;
 };
 
 }  // namespace conch::daemon

@@ -30,6 +30,13 @@ absl::Status JobTable::Upsert(etcd::CronJob job, absl::Time now) {
 
 void JobTable::Erase(const std::string& encoded) { jobs_.erase(encoded); }
 
+std::vector<std::string> JobTable::Names() const {
+  std::vector<std::string> out;
+  out.reserve(jobs_.size());
+  for (const auto& [encoded, scheduled] : jobs_) out.push_back(encoded);
+  return out;
+}
+
 void JobTable::Clear() {
   jobs_.clear();
   next_due_ = absl::InfiniteFuture();

@@ -56,6 +56,8 @@ class JobTable {
   // The definition of `encoded`, or nullptr.
   JobRef Find(const std::string& encoded) const;
   size_t size() const { return jobs_.size(); }
+  // The encoded names of every definition, in order.
+  std::vector<std::string> Names() const;
 
   // Every tick with instant <= now, oldest first per job; each job moves
   // on to its first tick after `now`.

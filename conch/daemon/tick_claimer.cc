@@ -18,11 +18,15 @@ void TickClaimer::ClaimBatched(std::vector<Tick> ticks,
     pool_->Submit([this, batch = std::move(batch), claim] {
       std::vector<etcd::CronStore::BatchItem> items;
       for (const Tick& t : batch) items.push_back({t.job.get(), t.instant});
+      const absl::Time sent = absl::Now();
       absl::StatusOr<etcd::ClaimOutcome> all =
-          store_->ClaimBatch(items, claim, absl::Now() + call_timeout_);
+          store_->ClaimBatch(items, claim, sent + call_timeout_);
+      const absl::Duration latency = absl::Now() - sent;
       for (const Tick& t : batch) {
         if (all.ok() && all->claimed) {
-          done_->Push(ClaimDone{t, *all, claim.lease()});
+          ClaimDone c{t, *all, claim.lease()};
+          c.latency = latency;
+          done_->Push(std::move(c));
         } else {
           // Somebody took one of them (or the Txn failed): one by one.
           done_->Push(ClaimNow(t, claim, 0, false));
@@ -50,7 +54,9 @@ void TickClaimer::ClaimFallbacks(std::vector<Tick> ticks,
       for (size_t k = 0; k < batch.size(); ++k) {
         if (taken.ok() && (*taken)[k]) {
           // Claimed by another daemon: not ours.
-          done_->Push(ClaimDone{batch[k], etcd::ClaimOutcome{}, claim.lease()});
+          ClaimDone c{batch[k], etcd::ClaimOutcome{}, claim.lease()};
+          c.sent = false;
+          done_->Push(std::move(c));
           continue;
         }
         done_->Push(ClaimNow(batch[k], claim, 0, here[k]));
@@ -105,8 +111,10 @@ ClaimDone TickClaimer::ClaimNow(const Tick& tick, const records::Claim& claim,
     skipped = r;
   }
   c.skipped = skip;
+  const absl::Time sent = absl::Now();
   c.claim = store_->Claim(*tick.job, tick.instant, claim, skipped,
                           request_revision, deadline);
+  c.latency = absl::Now() - sent;
   return c;
 }
 

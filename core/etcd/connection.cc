@@ -266,6 +266,17 @@ void Connection::ForgetRetire(int64_t handle) {
   retire_hooks_.erase(handle);
 }
 
+std::array<uint64_t, 17> Connection::ErrorCounts() const {
+  std::array<uint64_t, 17> out{};
+  for (size_t i = 0; i < out.size(); ++i) out[i] = errors_[i].load();
+  return out;
+}
+
+void Connection::CountError(absl::StatusCode code) {
+  const size_t i = static_cast<size_t>(code);
+  if (i < errors_.size()) errors_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
 int64_t Connection::retired_channels() const {
   absl::MutexLock lock(&mu_);
   return retired_;

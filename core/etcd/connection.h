@@ -36,6 +36,8 @@
 #ifndef CONCH_CORE_ETCD_CONNECTION_H_
 #define CONCH_CORE_ETCD_CONNECTION_H_
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -116,6 +118,12 @@ class Connection {
       ABSL_LOCKS_EXCLUDED(mu_);
   void ForgetRetire(int64_t handle) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Failed unary calls so far (each failed attempt, retries included), by
+  // absl::StatusCode: conchd's conch_etcd_rpc_errors_total. CountError is
+  // for core/ internals (the call policy in internal/grpc_call.h).
+  std::array<uint64_t, 17> ErrorCounts() const;
+  void CountError(absl::StatusCode code);
+
   // How many channels were retired (for tests).
   int64_t retired_channels() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -164,6 +172,7 @@ class Connection {
   std::vector<Retired> graveyard_ ABSL_GUARDED_BY(mu_);
   int64_t next_hook_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t retired_ ABSL_GUARDED_BY(mu_) = 0;
+  std::array<std::atomic<uint64_t>, 17> errors_{};
 };
 
 }  // namespace conch::etcd

@@ -17,6 +17,7 @@ absl::StatusOr<std::shared_ptr<const Fuse>> FuseKeeper::Current() {
   if (current_ != nullptr && current_->GuardAlive() && !current_->Fired()) {
     return current_;
   }
+  if (current_ != nullptr && current_->Fired()) ++fired_;
   current_.reset();
   absl::StatusOr<std::unique_ptr<Fuse>> started = Fuse::Start(kill_after_);
   if (!started.ok()) return started.status();
@@ -26,6 +27,7 @@ absl::StatusOr<std::shared_ptr<const Fuse>> FuseKeeper::Current() {
 
 void FuseKeeper::Retire() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (current_ != nullptr && current_->Fired()) ++fired_;
   current_.reset();
 }
 

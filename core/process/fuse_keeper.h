@@ -14,7 +14,9 @@
 //     Start the first one before gRPC starts any thread: the fork is
 //     cheapest then;
 //   - Retire(): the current fuse guards no new group (conchd: a lost
-//     session's runs keep their fuse, the next session gets a new one).
+//     session's runs keep their fuse, the next session gets a new one);
+//   - fired(): how many fuses were replaced or retired after they fired
+//     (or lost their guard): conchd's conch_fuse_firings_total.
 // A fuse lives for as long as its keeper or any run holding it does.
 //
 // Ownership: shares its fuses with the runs they guard. The keeper must
@@ -31,6 +33,8 @@
 #ifndef CONCH_CORE_PROCESS_FUSE_KEEPER_H_
 #define CONCH_CORE_PROCESS_FUSE_KEEPER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -56,6 +60,7 @@ class FuseKeeper {
   Listener DeadlineListener();
   absl::StatusOr<std::shared_ptr<const Fuse>> Current();
   void Retire();
+  uint64_t fired() const { return fired_.load(); }
 
  private:
   // Constant after construction.
@@ -63,6 +68,7 @@ class FuseKeeper {
 
   std::mutex mu_;
   std::shared_ptr<const Fuse> current_;  // guarded by mu_
+  std::atomic<uint64_t> fired_{0};
 };
 
 }  // namespace conch

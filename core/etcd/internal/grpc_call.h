@@ -11,8 +11,11 @@
 //   - DeadlineExceeded → the channel is retired too (a connection that
 //     stopped answering is not used again), and the error returned.
 //
+// Every failed attempt is counted (CountError).
+//
 // CallUnary is a template over the connection (anything with channel(),
-// PrepareContext, Reauthenticate and ReportUnavailable, i.e. Connection),
+// PrepareContext, Reauthenticate, ReportUnavailable and CountError, i.e.
+// Connection),
 // so that Connection itself can use it without a dependency cycle.
 //
 // Thread-safe (Connection is).
@@ -52,6 +55,7 @@ absl::Status CallUnary(Conn& conn, absl::Time deadline, Idempotency idempotency,
     const std::string token = conn.PrepareContext(&context, deadline);
     absl::Status status = FromGrpc(rpc(&context, channel));
     if (status.ok()) return status;
+    conn.CountError(status.code());
     if (IsInvalidAuthToken(status) && !reauthenticated) {
       reauthenticated = true;
       absl::Status reauth = conn.Reauthenticate(token, deadline);
