@@ -662,6 +662,14 @@ class CaseMaker {
                                      "low", "1.5", absl::StrCat(Int(20, 1000))};
     if (own > -20) nice.push_back(absl::StrCat(own - 1));  // below conchd's
     for (const std::string& v : nice) value("--job-nice", v);
+    for (const char* v :
+         {"", "9187", ":9187", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:x",
+          "127.0.0.1:-1", "conch.example:80", "0.0.0.0:9187", "10.0.0.1:80",
+          "[::]:9187", "[::1:80", "[zz]:80"}) {
+      value("--listen", v);
+    }
+    Spread(Mutation{"--listen-public alone", {"--listen-public"}}, 1,
+           is_conchd);
     Spread(Mutation{"argument", {"x"}}, 1, is_conchd);
     Spread(Mutation{"--workers twice", {"--workers", "2", "--workers", "3"}}, 1,
            is_conchd);
@@ -921,8 +929,10 @@ TEST_F(BadInputTest, HelpPagesNameTheirArgumentsAndDurations) {
   absl::StatusOr<test::CommandResult> d =
       test::RunCommand({kConchdBinary, "--help"}, absl::Seconds(30));
   ASSERT_TRUE(d.ok());
-  for (const char* w : {"--id ID (env CONCHD_ID)", "--max-late DURATION",
-                        "--workers N", "--job-nice N"}) {
+  for (const char* w :
+       {"--id ID (env CONCHD_ID)", "--max-late DURATION", "--workers N",
+        "--job-nice N", "--listen ADDR (env CONCHD_LISTEN)",
+        "--listen-public"}) {
     EXPECT_THAT(d->out, HasSubstr(w));
   }
 }

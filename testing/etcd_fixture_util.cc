@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -116,6 +118,25 @@ std::string LogCopyName(absl::string_view label, absl::string_view suffix) {
   test = absl::StrReplaceAll(test, {{"/", "_"}});
   return absl::StrCat(label, "-", test, "-", getpid(), "-", copies++,
                       suffix.empty() ? "" : "-", suffix, ".log");
+}
+
+void PreserveServerLog(absl::string_view label, const std::string& log_path,
+                       int tail_lines) {
+  absl::StatusOr<std::string> log = ReadFile(log_path);
+  if (!log.ok()) return;
+  std::string copied_to;
+  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  if (outputs != nullptr && outputs[0] != '\0') {
+    const std::string copy = absl::StrCat(outputs, "/", LogCopyName(label, ""));
+    if (WriteFile(copy, *log).ok()) copied_to = copy;
+  }
+  std::cerr << "==== last " << tail_lines << " lines of " << label << " log "
+            << log_path
+            << (copied_to.empty() ? ""
+                                  : absl::StrCat(" (saved to ", copied_to, ")"))
+            << " ====\n"
+            << LastLines(*log, tail_lines) << "==== end of " << label
+            << " log ====" << std::endl;
 }
 
 void AppendToFile(const std::string& path, absl::string_view text) {

@@ -60,6 +60,12 @@ bool CurrentTestFailed();
 // of an etcd log in the test's outputs.
 std::string LogCopyName(absl::string_view label, absl::string_view suffix);
 
+// For a failed test: prints the last `tail_lines` lines of the server log at
+// `log_path` to stderr, framed as "==== last N lines of <label> log ...",
+// and saves the whole log in the test's outputs (LogCopyName(label, "")).
+void PreserveServerLog(absl::string_view label, const std::string& log_path,
+                       int tail_lines);
+
 // Appends `text` to `path` (created 0600); errors are ignored.
 void AppendToFile(const std::string& path, absl::string_view text);
 

@@ -236,22 +236,7 @@ EtcdServer::~EtcdServer() {
 }
 
 void EtcdServer::PreserveLog() const {
-  absl::StatusOr<std::string> log = ReadFile(log_path_);
-  if (!log.ok()) return;
-  std::string copied_to;
-  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
-  if (outputs != nullptr && outputs[0] != '\0') {
-    const std::string copy =
-        absl::StrCat(outputs, "/", LogCopyName("etcd", ""));
-    if (WriteFile(copy, *log).ok()) copied_to = copy;
-  }
-  std::cerr << "==== last " << kLogTailLines << " lines of etcd log "
-            << log_path_
-            << (copied_to.empty() ? ""
-                                  : absl::StrCat(" (saved to ", copied_to, ")"))
-            << " ====\n"
-            << LastLines(*log, kLogTailLines)
-            << "==== end of etcd log ====" << std::endl;
+  internal::PreserveServerLog("etcd", log_path_, kLogTailLines);
 }
 
 std::string EtcdServer::endpoint() const {

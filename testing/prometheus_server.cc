@@ -346,22 +346,7 @@ PrometheusServer::~PrometheusServer() {
 }
 
 void PrometheusServer::PreserveLog() const {
-  absl::StatusOr<std::string> log = ReadFile(log_path_);
-  if (!log.ok()) return;
-  std::string copied_to;
-  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
-  if (outputs != nullptr && outputs[0] != '\0') {
-    const std::string copy =
-        absl::StrCat(outputs, "/", internal::LogCopyName("prometheus", ""));
-    if (WriteFile(copy, *log).ok()) copied_to = copy;
-  }
-  std::cerr << "==== last " << kLogTailLines << " lines of prometheus log "
-            << log_path_
-            << (copied_to.empty() ? ""
-                                  : absl::StrCat(" (saved to ", copied_to, ")"))
-            << " ====\n"
-            << LastLines(*log, kLogTailLines)
-            << "==== end of prometheus log ====" << std::endl;
+  internal::PreserveServerLog("prometheus", log_path_, kLogTailLines);
 }
 
 std::string PrometheusServer::url() const {

@@ -16,6 +16,11 @@
 # jobs. CONCHD_NICE=0 runs everything at one priority. Lowering the nice
 # needs root (or CAP_SYS_NICE); without it everything runs at one priority.
 #
+# Scraping: with BENCH_SCRAPE=1 every daemon also serves --listen
+# 127.0.0.1:0, and each one's /metrics is fetched every second for the whole
+# window, as a Prometheus would (BENCH_SCRAPE_PATH=/ fetches the status page
+# instead); the report adds the scrapes' count, size and time.
+#
 #   bash tools/bench_cron.sh [SECONDS] [JOBS] [DAEMONS]
 #   defaults: 60 s, "200 500 1000", 3 daemons
 #
@@ -35,6 +40,8 @@ JOBS="${2:-200 500 1000}"
 DAEMONS="${3:-3}"
 CONCHD_FLAGS="${CONCHD_FLAGS:-}"  # extra conchd flags, e.g. "--workers 16"
 CONCHD_NICE="${CONCHD_NICE:--15}"
+BENCH_SCRAPE="${BENCH_SCRAPE:-0}"
+BENCH_SCRAPE_PATH="${BENCH_SCRAPE_PATH:-/metrics}"
 if [[ "$(nice -n "$CONCHD_NICE" nice 2>/dev/null)" != "$CONCHD_NICE" ]]; then
   echo "bench_cron: cannot lower the nice value here; CONCHD_NICE=0" >&2
   CONCHD_NICE=0
@@ -47,13 +54,35 @@ fi
 # utime+stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# A free loopback port (the kernel's pick, released again).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Fetches http://127.0.0.1:PORT$BENCH_SCRAPE_PATH every second until $2
+# (epoch seconds); one line per scrape: HTTP code, bytes, seconds.
+scrape_loop() {
+  local port="$1" until="$2" out="$3"
+  while ((EPOCHSECONDS < until)); do
+    curl -s -o /dev/null -m 5 -w '%{http_code} %{size_download} %{time_total}\n' \
+      "http://127.0.0.1:${port}${BENCH_SCRAPE_PATH}" >>"$out" || echo "000 0 5" >>"$out"
+    sleep 1
+  done
+}
+
 run_one() {
   local jobs="$1" prefix="/bench$1/" runs="$BENCH_WORK/runs$1" i pids=()
+  local listen=() scrapers=() ports=()
   : >"$runs"
-  conch_header "${DAEMONS} daemons x ${jobs} jobs @every 1s for ${WINDOW} s, conchd and etcd at nice ${CONCHD_NICE}, jobs at 0"
+  conch_header "${DAEMONS} daemons x ${jobs} jobs @every 1s for ${WINDOW} s, conchd and etcd at nice ${CONCHD_NICE}, jobs at 0$([[ "$BENCH_SCRAPE" == 1 ]] && echo ", ${BENCH_SCRAPE_PATH} scraped every second")"
   for ((i = 1; i <= DAEMONS; i++)); do
+    listen=()
+    if [[ "$BENCH_SCRAPE" == 1 ]]; then
+      ports[i]="$(free_port)"
+      listen=(--listen "127.0.0.1:${ports[i]}")
+    fi
     nice -n "$CONCHD_NICE" "$BENCH_BIN/conch/conchd" --endpoints "$LOCAL_ETCD_ENDPOINT" \
-      --prefix "$prefix" --id "d$i" --log-level warn $CONCHD_FLAGS \
+      --prefix "$prefix" --id "d$i" --log-level warn ${listen[@]+"${listen[@]}"} $CONCHD_FLAGS \
       2>"$BENCH_WORK/d$i-$jobs.log" &
     pids+=($!)
   done
@@ -69,12 +98,30 @@ run_one() {
   from=$((EPOCHSECONDS + ${BENCH_WARMUP:-3}))
   to=$((from + WINDOW))
   while ((EPOCHSECONDS < from)); do sleep 0.1; done
+  if [[ "$BENCH_SCRAPE" == 1 ]]; then
+    : >"$BENCH_WORK/scrapes$jobs"
+    for ((i = 1; i <= DAEMONS; i++)); do
+      scrape_loop "${ports[i]}" "$to" \
+        "$BENCH_WORK/scrapes$jobs" &
+      scrapers+=($!)
+    done
+  fi
   rev0="$(etcdctl_local endpoint status -w json | sed -n 's/.*"revision":\([0-9]*\).*/\1/p')"
   for i in "${!pids[@]}"; do cpu0[i]="$(cpu_ticks "${pids[i]}")"; done
   while ((EPOCHSECONDS < to)); do sleep 0.5; done
   for i in "${!pids[@]}"; do cpu1[i]="$(cpu_ticks "${pids[i]}")"; done
   # Let the last runs finish and record their results.
   sleep 3
+  if [[ ${#scrapers[@]} -gt 0 ]]; then
+    wait "${scrapers[@]}" || true
+    sort -n -k3 "$BENCH_WORK/scrapes$jobs" | awk '
+      {n++; if ($1 != 200) bad++; bytes += $2; t[n] = $3}
+      END {
+        p50 = int(n * 0.5) + 1; p99 = int(n * 0.99) + 1; if (p99 > n) p99 = n
+        printf "scrapes of %s: %d (%d not 200), %.0f bytes on average, time p50 %.1f ms p99 %.1f ms max %.1f ms\n",
+          path, n, bad, bytes / n, t[p50] * 1000, t[p99] * 1000, t[n] * 1000
+      }' path="$BENCH_SCRAPE_PATH"
+  fi
   local hz
   hz="$(getconf CLK_TCK)"
   for i in "${!pids[@]}"; do

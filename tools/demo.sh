@@ -149,10 +149,16 @@ step_sema() {
 
 # Two conchd daemons share one job that ticks every second: each tick runs
 # exactly once, on whichever daemon claimed it; `cron ls` shows who ran what.
+# d1 also serves its status page, metrics and health checks (--listen):
+# the demo fetches them; CONCH_DEMO_HOLD=SECONDS keeps the daemons running
+# that long at the end, to open the page in a browser.
 step_cron() {
-  local ep="$ETCD_ENDPOINT" d1 d2
+  local ep="$ETCD_ENDPOINT" d1 d2 port
+  port="$(free_ports 1)"
   conch_log "two daemons, d1 and d2, logging one line per tick to ${DEMO_DIR}/d*.log"
-  "$CONCHD_BIN" --endpoints "$ep" --id d1 2>"$DEMO_DIR/d1.log" 3>&- 4>&- &
+  conch_log "d1 serves its status page at http://127.0.0.1:${port}/"
+  "$CONCHD_BIN" --endpoints "$ep" --id d1 --listen "127.0.0.1:${port}" \
+    2>"$DEMO_DIR/d1.log" 3>&- 4>&- &
   d1=$!
   "$CONCHD_BIN" --endpoints "$ep" --id d2 2>"$DEMO_DIR/d2.log" 3>&- 4>&- &
   d2=$!
@@ -171,6 +177,16 @@ step_cron() {
   done
   show conch cron run heartbeat --endpoints "$ep"
   show conch cron ls --history 6 --endpoints "$ep"
+  show conch status --endpoints "$ep"
+  show curl -s "http://127.0.0.1:${port}/readyz"
+  conch_log "from d1's /metrics (runs it recorded, by outcome):"
+  curl -s "http://127.0.0.1:${port}/metrics" | grep '^conch_cron_runs_total' || true
+  show curl -s -o /dev/null -w '%{http_code} %{content_type} %{size_download} bytes\n' \
+    "http://127.0.0.1:${port}/"
+  if [[ -n "${CONCH_DEMO_HOLD:-}" ]]; then
+    conch_log "holding for ${CONCH_DEMO_HOLD} s: open http://127.0.0.1:${port}/"
+    sleep "$CONCH_DEMO_HOLD"
+  fi
   show conch cron rm heartbeat --endpoints "$ep"
   show conch cron rm report --endpoints "$ep"
   kill -TERM "$d1" "$d2"

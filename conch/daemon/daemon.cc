@@ -198,7 +198,16 @@ void Daemon::HandleCompletions() {
 void Daemon::Handle(LiveDone& c) {
   live_refreshing_ = false;
   next_live_refresh_ = MonoNow() + absl::Seconds(1);
-  if (c.live.ok()) roster_.Set(*std::move(c.live), session_.held());
+  if (!c.live.ok()) return;
+  const std::vector<std::string> before = roster_.live();
+  roster_.Set(*std::move(c.live), session_.held());
+  // Only a daemon that left can have left zombies behind.
+  for (const std::string& id : before) {
+    if (!std::binary_search(roster_.live().begin(), roster_.live().end(), id)) {
+      status_.RosterShrank();
+      break;
+    }
+  }
 }
 
 void Daemon::Handle(Spawned& c) {

@@ -214,6 +214,14 @@ void DaemonMetrics::RunStarted(absl::Duration lag) {
 }
 
 void DaemonMetrics::ForgetJob(const std::string& job) {
+  {
+    std::lock_guard<std::mutex> lock(zombies_mu_);
+    auto z = zombie_series_.find(job);
+    if (z != zombie_series_.end()) {
+      zombies_->Remove(z->second);
+      zombie_series_.erase(z);
+    }
+  }
   auto it = by_job_.find(job);
   if (it == by_job_.end()) return;
   JobSeries& s = *it->second;

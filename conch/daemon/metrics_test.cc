@@ -91,6 +91,7 @@ TEST(DaemonMetricsTest, ForgetJobDropsItsSeries) {
   m.TickDue("gone");
   m.RunRecorded("gone", false, 0, false, "late");
   m.TickDue("kept");
+  m.SetZombies({{"gone", 1}, {"kept", 0}});
   m.ForgetJob("gone");
   m.ForgetJob("never-seen");
   const std::string text = m.Serialize();

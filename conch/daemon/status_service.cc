@@ -21,8 +21,8 @@ constexpr char kJson[] = "application/json";
 constexpr char kHtml[] = "text/html; charset=utf-8";
 // The exposition format's content type (text format 0.0.4).
 constexpr char kMetrics[] = "text/plain; version=0.0.4; charset=utf-8";
-// How stale the zombie census on /metrics may be.
-constexpr absl::Duration kZombieCensusEvery = absl::Seconds(10);
+// How stale the zombie census on /metrics may be without a roster change.
+constexpr absl::Duration kZombieCensusEvery = absl::Minutes(1);
 
 HttpReply Text(int status, absl::string_view text) {
   return HttpReply{status, "text/plain; charset=utf-8",
@@ -80,6 +80,7 @@ StatusService::View StatusService::Current() {
     }
     metrics_->SetZombies(zombies);
     zombies_at_ = current_.at;
+    census_due_ = false;
   } else {
     current_.error = std::string(read.status().message());
   }
@@ -87,10 +88,10 @@ StatusService::View StatusService::Current() {
 }
 
 HttpReply StatusService::Metrics() {
-  bool census_due;
+  bool census_due = census_due_;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    census_due = absl::Now() - zombies_at_ >= kZombieCensusEvery;
+    census_due = census_due || absl::Now() - zombies_at_ >= kZombieCensusEvery;
   }
   if (census_due) Current();
   return HttpReply{200, kMetrics, metrics_->Serialize()};
@@ -106,8 +107,7 @@ HttpReply StatusService::Readyz() const {
   return ready.ok() ? Text(200, "ready") : Text(503, ready.message());
 }
 
-HttpReply StatusService::Page() {
-  View v = Current();
+observe::PageContext StatusService::Context() const {
   observe::PageContext ctx;
   ctx.self_id = o_.id;
   ctx.now = absl::Now();
@@ -115,6 +115,12 @@ HttpReply StatusService::Page() {
   ctx.ready = ready.ok();
   ctx.not_ready_reason = std::string(ready.message());
   ctx.refresh = o_.refresh;
+  return ctx;
+}
+
+HttpReply StatusService::Page() {
+  View v = Current();
+  observe::PageContext ctx = Context();
   ctx.error = v.error;
   if (v.view == nullptr) {
     observe::ClusterView empty;
@@ -128,13 +134,7 @@ HttpReply StatusService::Page() {
 HttpReply StatusService::Api(const HttpRequest& request) {
   absl::string_view what(request.path);
   absl::ConsumePrefix(&what, "/api/v1/");
-  observe::PageContext ctx;
-  ctx.self_id = o_.id;
-  ctx.now = absl::Now();
-  const absl::Status ready = health_->Ready(MonoNow(), o_.stall);
-  ctx.ready = ready.ok();
-  ctx.not_ready_reason = std::string(ready.message());
-  ctx.refresh = o_.refresh;
+  observe::PageContext ctx = Context();
   if (absl::ConsumePrefix(&what, "jobs/") && !what.empty()) {
     // One job with its whole kept history: a read of its own.
     absl::StatusOr<observe::ClusterView> read = observe::ReadClusterView(

@@ -15,8 +15,11 @@
 // never on the loop's. One read (ReadClusterView) serves every request for
 // a second: concurrent requests wait for the one read in progress instead
 // of each starting their own. When etcd cannot be read, the page shows the
-// last view it had with the error; the API answers 503. /metrics refreshes
-// the zombie census from such a view when it is older than 10 s.
+// last view it had with the error; the API answers 503. Every fresh view
+// also counts the zombie ticks for /metrics (conch_cron_zombie_ticks); a
+// scrape reads one itself only when the count is older than a minute or a
+// daemon has left the roster since (RosterShrank: only a daemon that died
+// can leave zombies), so that scraping costs no etcd reads in between.
 //
 // Ownership: borrows the connection, metrics and health, which must
 // outlive it (and the HttpServer using its routes). Thread-safe.
@@ -28,6 +31,7 @@
 #ifndef CONCH_CONCH_DAEMON_STATUS_SERVICE_H_
 #define CONCH_CONCH_DAEMON_STATUS_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +43,7 @@
 #include "conch/daemon/health.h"
 #include "conch/daemon/http_server.h"
 #include "conch/daemon/metrics.h"
+#include "conch/observe/status_html.h"
 #include "core/etcd/connection.h"
 #include "core/view/cluster_view.h"
 
@@ -69,6 +74,10 @@ class StatusService {
 
   std::vector<HttpRoute> Routes();
 
+  // A daemon left the live roster: the next scrape counts zombies afresh.
+  // Any thread.
+  void RosterShrank() { census_due_ = true; }
+
  private:
   struct View {
     std::shared_ptr<const observe::ClusterView> view;  // last good one
@@ -78,6 +87,8 @@ class StatusService {
   // The shared view, read again when older than view_ttl.
   View Current();
 
+  // Who serves the page, when, and whether it is ready.
+  observe::PageContext Context() const;
   HttpReply Metrics();
   HttpReply Healthz() const;
   HttpReply Readyz() const;
@@ -90,6 +101,7 @@ class StatusService {
   DaemonMetrics* const metrics_;
   const DaemonHealth* const health_;
 
+  std::atomic<bool> census_due_{true};
   std::mutex read_mu_;  // held while reading: one read at a time
   std::mutex mu_;
   View current_;           // guarded by mu_
