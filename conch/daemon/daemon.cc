@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -38,6 +39,7 @@
 #include "core/base/notifier.h"
 #include "core/base/work_pool.h"
 #include "core/cron/cron.h"
+#include "core/cron/cron_state.h"
 #include "core/etcd/connection.h"
 #include "core/etcd/watch.h"
 #include "core/process/fuse_keeper.h"
@@ -90,6 +92,9 @@ class Daemon {
         roster_(o.id),
         fallback_(std::min(absl::Milliseconds(250), o.max_late / 2)),
         results_(etcd::CronStore::kMaxBatch),
+        metrics_(o.id, kVersion),
+        status_({.id = o.id, .prefix = o.common.prefix}, &conn, &metrics_,
+                &health_),
         session_({.id = o.id,
                   .ttl = o.common.ttl,
                   .kill_after = o.common.kill_after,
@@ -102,10 +107,7 @@ class Daemon {
                .job_nice = o.job_nice},
               &done_, &reaper_),
         claimer_(&store_, &pool_, &done_, o.id, CallTimeout()),
-        pool_(o.workers),
-        metrics_(o.id, kVersion),
-        status_({.id = o.id, .prefix = o.common.prefix}, &conn, &metrics_,
-                &health_) {
+        pool_(o.workers) {
     catalog_.OnErase([this](const std::string& encoded) {
       absl::StatusOr<std::string> name = DecodeName(encoded);
       metrics_.ForgetJob(name.ok() ? *name : encoded);
@@ -141,6 +143,9 @@ class Daemon {
   void OnRequest(const JobRef& job, absl::Time instant, int64_t revision);
   records::Claim NewClaim() const;
   void RefreshLive();
+  // With --listen: counts zombie ticks for /metrics on a worker, paced,
+  // at start, when a daemon left the roster, and every 10 minutes.
+  void CountZombies();
   // Logs what became of a tick; its result goes out with the next batch.
   void Record(RunOutcome outcome);
   void FlushResults();
@@ -166,6 +171,10 @@ class Daemon {
   daemon::Roster roster_;
   bool live_refreshing_ = false;
   MonoTime next_live_refresh_;
+  MonoTime next_census_;  // now: a census at start
+  std::atomic<bool> census_running_{false};
+  std::atomic<bool> census_abort_{false};
+  static constexpr absl::Duration kCensusEvery = absl::Minutes(10);
   daemon::FallbackQueue fallback_;
   daemon::ResultBatcher results_;
   bool stopping_ = false;
@@ -176,16 +185,19 @@ class Daemon {
   MonoTime next_housekeeping_;
   static constexpr absl::Duration kHousekeepingEvery = absl::Milliseconds(50);
 
+  // Read by the HTTP threads and written by the workers (the zombie
+  // census): declared before both, so both are gone first.
+  daemon::DaemonHealth health_;
+  daemon::DaemonMetrics metrics_;
+  daemon::StatusService status_;
+
   daemon::DaemonSession session_;  // revoked after the runs are gone
   daemon::RunTable runs_;          // its spawners joined before the above
   daemon::TickClaimer claimer_;
   WorkPool pool_;  // joined before the above go, while they are alive
 
-  // The HTTP side reads these from its threads: they outlive the server,
-  // which is stopped first of all (declared last).
-  daemon::DaemonHealth health_;
-  daemon::DaemonMetrics metrics_;
-  daemon::StatusService status_;
+  // The HTTP server reads health_, metrics_ and status_ from its threads:
+  // it is stopped first of all (declared last), they go last.
   std::unique_ptr<daemon::HttpServer> http_;
 };
 
@@ -204,7 +216,7 @@ void Daemon::Handle(LiveDone& c) {
   // Only a daemon that left can have left zombies behind.
   for (const std::string& id : before) {
     if (!std::binary_search(roster_.live().begin(), roster_.live().end(), id)) {
-      status_.RosterShrank();
+      next_census_ = MonoNow();
       break;
     }
   }
@@ -345,6 +357,39 @@ void Daemon::RefreshLive() {
   });
 }
 
+void Daemon::CountZombies() {
+  if (http_ == nullptr || census_running_ || MonoNow() < next_census_) return;
+  census_running_ = true;
+  next_census_ = MonoNow() + kCensusEvery;
+  std::vector<JobRef> jobs;
+  for (const std::string& encoded : jobs_.Names()) {
+    if (JobRef j = jobs_.Find(encoded); j != nullptr) jobs.push_back(j);
+  }
+  pool_.Submit([this, jobs = std::move(jobs)] {
+    // One history read per job, at most 50 a second: a census must not
+    // crowd out the claims on etcd (at 200 jobs it takes 4 s).
+    std::map<std::string, int> zombies;
+    absl::StatusOr<std::map<std::string, std::string>> live =
+        store_.LiveDaemons(absl::Now() + CallTimeout());
+    for (const JobRef& job : jobs) {
+      if (census_abort_ || !live.ok()) break;
+      absl::StatusOr<std::vector<etcd::CronTick>> ticks = store_.History(
+          job->encoded, daemon::kZombieWindow, absl::Now() + CallTimeout());
+      if (!ticks.ok()) break;
+      int n = 0;
+      for (const etcd::CronTick& t : *ticks) {
+        n += etcd::StateOfTick(t, *live).kind == etcd::TickState::Kind::kZombie;
+      }
+      zombies[job->name] = n;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (!census_abort_ && live.ok() && zombies.size() == jobs.size()) {
+      metrics_.SetZombies(zombies);
+    }
+    census_running_ = false;
+  });
+}
+
 void Daemon::Record(RunOutcome outcome) {
   Log(LogLevel::kInfo,
       absl::StrCat(TickName(outcome.tick), ": ", outcome.line));
@@ -426,6 +471,7 @@ void Daemon::HandleSignals() {
       continue;
     }
     stopping_ = true;
+    census_abort_ = true;
     health_.SetStopping();
     grace_until_ = MonoNow() + o_.common.kill_after;
     Log(LogLevel::kInfo,
@@ -496,6 +542,7 @@ bool Daemon::Turn() {
   CheckSession();
   if (!stopping_ && session_.held()) {
     RefreshLive();
+    CountZombies();
     ClaimDue();
   }
   ClaimFallbacks();

@@ -64,6 +64,10 @@ class Family;
 
 namespace conch::daemon {
 
+// conch_cron_zombie_ticks counts the zombies among each job's newest
+// kZombieWindow ticks.
+inline constexpr int kZombieWindow = 5;
+
 class DaemonMetrics {
  public:
   DaemonMetrics(const std::string& daemon_id, const std::string& version);

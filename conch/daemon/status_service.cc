@@ -21,8 +21,6 @@ constexpr char kJson[] = "application/json";
 constexpr char kHtml[] = "text/html; charset=utf-8";
 // The exposition format's content type (text format 0.0.4).
 constexpr char kMetrics[] = "text/plain; version=0.0.4; charset=utf-8";
-// How stale the zombie census on /metrics may be without a roster change.
-constexpr absl::Duration kZombieCensusEvery = absl::Minutes(1);
 
 HttpReply Text(int status, absl::string_view text) {
   return HttpReply{status, "text/plain; charset=utf-8",
@@ -79,8 +77,6 @@ StatusService::View StatusService::Current() {
       zombies[j.name] = n;
     }
     metrics_->SetZombies(zombies);
-    zombies_at_ = current_.at;
-    census_due_ = false;
   } else {
     current_.error = std::string(read.status().message());
   }
@@ -88,12 +84,6 @@ StatusService::View StatusService::Current() {
 }
 
 HttpReply StatusService::Metrics() {
-  bool census_due = census_due_;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    census_due = census_due || absl::Now() - zombies_at_ >= kZombieCensusEvery;
-  }
-  if (census_due) Current();
   return HttpReply{200, kMetrics, metrics_->Serialize()};
 }
 

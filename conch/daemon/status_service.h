@@ -16,10 +16,9 @@
 // a second: concurrent requests wait for the one read in progress instead
 // of each starting their own. When etcd cannot be read, the page shows the
 // last view it had with the error; the API answers 503. Every fresh view
-// also counts the zombie ticks for /metrics (conch_cron_zombie_ticks); a
-// scrape reads one itself only when the count is older than a minute or a
-// daemon has left the roster since (RosterShrank: only a daemon that died
-// can leave zombies), so that scraping costs no etcd reads in between.
+// also updates the zombie count of /metrics (conch_cron_zombie_ticks). A
+// scrape reads nothing from etcd: the daemon counts zombies itself (see
+// Daemon::CountZombies).
 //
 // Ownership: borrows the connection, metrics and health, which must
 // outlive it (and the HttpServer using its routes). Thread-safe.
@@ -31,7 +30,6 @@
 #ifndef CONCH_CONCH_DAEMON_STATUS_SERVICE_H_
 #define CONCH_CONCH_DAEMON_STATUS_SERVICE_H_
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,10 +72,6 @@ class StatusService {
 
   std::vector<HttpRoute> Routes();
 
-  // A daemon left the live roster: the next scrape counts zombies afresh.
-  // Any thread.
-  void RosterShrank() { census_due_ = true; }
-
  private:
   struct View {
     std::shared_ptr<const observe::ClusterView> view;  // last good one
@@ -101,11 +95,9 @@ class StatusService {
   DaemonMetrics* const metrics_;
   const DaemonHealth* const health_;
 
-  std::atomic<bool> census_due_{true};
   std::mutex read_mu_;  // held while reading: one read at a time
   std::mutex mu_;
-  View current_;           // guarded by mu_
-  absl::Time zombies_at_;  // guarded by mu_
+  View current_;  // guarded by mu_
 };
 
 }  // namespace conch::daemon
