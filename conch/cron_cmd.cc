@@ -15,6 +15,7 @@
 #include "conch/identity.h"
 #include "conch/json_writer.h"
 #include "core/base/duration.h"
+#include "core/base/status_macros.h"
 #include "core/cron/cron.h"
 #include "core/cron/cron_state.h"
 #include "core/cron/schedule.h"
@@ -73,6 +74,7 @@ int RunAdd(const CronArgs& a, const CommonOptions& o) {
   }
   job.set_overlap(a.overlap);
   job.set_created(records::FormatRfc3339(absl::Now()));
+  job.set_keep_output(a.keep_output);
   if (absl::StatusOr<std::string> json = records::ToJson(job);
       json.ok() && json->size() > records::kMaxRecordBytes) {
     return Usage(absl::StrCat(
@@ -238,6 +240,87 @@ int RunLs(const CronArgs& a, const CommonOptions& o) {
   return kExitOk;
 }
 
+// The exit code of a recorded tick, after printing its output (stdout)
+// and what became of it (stderr): the job's code, 128+S for a signal, 75
+// for a tick recorded as skipped.
+int ReportResult(const records::Result& r, absl::Time instant) {
+  if (r.output_cut() > 0) {
+    std::cerr << "conch: (the first " << r.output_cut()
+              << " bytes of the output were not kept)\n";
+  }
+  std::cout << r.output_tail();
+  if (!r.output_tail().empty() && r.output_tail().back() != '\n') {
+    std::cout << "\n";
+  }
+  std::cout.flush();
+  const std::string tick = records::FormatRfc3339(instant);
+  if (r.has_signal()) {
+    std::cerr << "conch: tick " << tick << " on " << OneLine(r.daemon())
+              << ": killed by signal " << r.signal() << "\n";
+    return 128 + r.signal();
+  }
+  if (r.has_skipped()) {
+    std::cerr << "conch: tick " << tick << " on " << OneLine(r.daemon())
+              << ": skipped (" << OneLine(r.skipped()) << ")\n";
+    return kExitTempFail;
+  }
+  if (r.exit_code() != 0) {
+    std::cerr << "conch: tick " << tick << " on " << OneLine(r.daemon())
+              << ": failed (code " << r.exit_code() << ")\n";
+  }
+  return r.exit_code();
+}
+
+// --wait, once the tick is claimed: the result, or a zombie if the runner's
+// registration goes away (on the claim's lease) before a result is there.
+int WaitForResult(const etcd::CronStore& store, etcd::Watcher& results,
+                  const std::string& encoded, absl::Time instant,
+                  const records::Claim& claim, const CommonOptions& o) {
+  const etcd::Kv kv(store.connection());
+  const std::string key = store.ResultKey(encoded, instant);
+  // The stored result, if there is one (nullopt: none yet).
+  auto stored = [&]() -> absl::StatusOr<std::optional<records::Result>> {
+    absl::StatusOr<etcd::GetResult> got = kv.Get(key, {}, o.CallDeadline());
+    if (!got.ok()) return got.status();
+    if (got->kvs.empty()) return std::optional<records::Result>();
+    records::Result r;
+    RETURN_IF_ERROR(records::FromJson(got->kvs[0].value, &r));
+    return std::optional<records::Result>(r);
+  };
+  while (true) {
+    absl::StatusOr<etcd::WatchBatch> b =
+        results.Next(absl::Now() + absl::Seconds(1));
+    if (!b.ok() && !absl::IsDeadlineExceeded(b.status())) {
+      return ReportFailure(b.status());
+    }
+    if (b.ok()) {
+      for (const etcd::Event& ev : b->events) {
+        if (ev.type != etcd::Event::Type::kPut) continue;
+        records::Result r;
+        const absl::Status parsed = records::FromJson(ev.kv.value, &r);
+        if (!parsed.ok()) return ReportFailure(parsed);
+        return ReportResult(r, instant);
+      }
+      continue;
+    }
+    // A second without a result: is its runner still registered?
+    absl::StatusOr<std::map<std::string, std::string>> live =
+        store.LiveDaemons(o.CallDeadline());
+    if (!live.ok()) continue;  // ask again in a second
+    const auto runner = live->find(claim.daemon());
+    if (runner != live->end() && runner->second == claim.lease()) continue;
+    // Gone. A result written just before is still a result.
+    absl::StatusOr<std::optional<records::Result>> last = stored();
+    if (!last.ok()) return ReportFailure(last.status());
+    if (last->has_value()) return ReportResult(**last, instant);
+    std::cerr << "conch: tick " << records::FormatRfc3339(instant)
+              << " is a zombie: daemon " << OneLine(claim.daemon())
+              << " went away before recording a result (it is never run "
+                 "again)\n";
+    return kExitSoftware;
+  }
+}
+
 int RunRun(const CronArgs& a, const CommonOptions& o) {
   absl::Status name = CheckName(a.name);
   if (!name.ok()) return ReportFailure(name);
@@ -249,11 +332,19 @@ int RunRun(const CronArgs& a, const CommonOptions& o) {
   etcd::CronStore store(d->conn.get(), o.prefix);
   const std::string encoded = *EncodeName(a.name);
   const absl::Time instant = absl::Now();
-  // Watch the tick key before asking, so the claim cannot slip past.
+  // Watch the tick key (and, to wait, the result key) before asking, so
+  // that neither the claim nor the result can slip past.
   etcd::WatchStream watches(d->conn.get());
   absl::StatusOr<std::unique_ptr<etcd::Watcher>> w =
       watches.Watch(store.TickKey(encoded, instant), {}, d->deadline);
   if (!w.ok()) return ReportFailure(w.status());
+  std::unique_ptr<etcd::Watcher> results;
+  if (a.wait) {
+    absl::StatusOr<std::unique_ptr<etcd::Watcher>> r =
+        watches.Watch(store.ResultKey(encoded, instant), {}, d->deadline);
+    if (!r.ok()) return ReportFailure(r.status());
+    results = *std::move(r);
+  }
   records::RunRequest req;
   req.set_host(HostName());
   req.set_pid(getpid());
@@ -265,7 +356,11 @@ int RunRun(const CronArgs& a, const CommonOptions& o) {
     return kExitVacant;
   }
   if (!asked.ok()) return ReportFailure(asked);
-  const absl::Time give_up = absl::Now() + *timeout;
+  // Without --wait the claim line is the answer (stdout); with it, the
+  // job's output is, and the claim line goes to stderr.
+  std::ostream& said = a.wait ? std::cerr : std::cout;
+  absl::Time give_up = absl::Now() + *timeout;
+  bool late = false;
   while (true) {
     absl::StatusOr<etcd::WatchBatch> b = (*w)->Next(give_up);
     if (b.ok()) {
@@ -273,10 +368,12 @@ int RunRun(const CronArgs& a, const CommonOptions& o) {
         if (ev.type != etcd::Event::Type::kPut) continue;
         records::Claim c;
         (void)records::FromJson(ev.kv.value, &c);
-        std::cout << "tick " << records::FormatRfc3339(instant)
-                  << " claimed by " << c.daemon() << " (rev "
-                  << ev.kv.mod_revision << ")\n";
-        return kExitOk;
+        said << (a.wait ? "conch: " : "") << "tick "
+             << records::FormatRfc3339(instant) << " claimed by "
+             << OneLine(c.daemon()) << " (rev " << ev.kv.mod_revision << ")"
+             << std::endl;
+        if (!a.wait) return kExitOk;
+        return WaitForResult(store, *results, encoded, instant, c, o);
       }
       continue;
     }
@@ -285,8 +382,18 @@ int RunRun(const CronArgs& a, const CommonOptions& o) {
     absl::StatusOr<bool> cancelled = store.CancelRun(
         a.name, instant, absl::Now() + o.connection.dial_timeout);
     if (cancelled.ok() && !*cancelled) {
-      std::cout << "tick " << records::FormatRfc3339(instant) << " claimed\n";
-      return kExitOk;
+      // Claimed in the last moment.
+      if (!a.wait) {
+        std::cout << "tick " << records::FormatRfc3339(instant) << " claimed\n";
+        return kExitOk;
+      }
+      if (!late) {  // the watch brings the claim
+        late = true;
+        give_up = absl::Now() + o.connection.dial_timeout;
+        continue;
+      }
+      return ReportFailure(absl::UnavailableError(
+          "the run was claimed, but its claim could not be read"));
     }
     std::cerr << "conch: no conchd claimed the run of " << OneLine(a.name)
               << " within " << a.timeout << " (is a daemon running?)\n";
@@ -388,6 +495,19 @@ CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
                   ->type_name("allow|skip"),
               WhyNotOverlap);
   a->apps.add->add_flag("--replace", a->replace, "replace an existing job");
+  CheckWholeNumbers(
+      a->apps.add
+          ->add_option(
+              "--keep-output", a->keep_output,
+              absl::StrCat("keep the last N bytes of each run's "
+                           "output, from a line boundary, 1 to ",
+                           records::kMaxOutputTailBytes, " (default ",
+                           records::kOutputTailBytes, "); see conch cron logs"))
+          ->type_name("N"),
+      [](const std::string& v) {
+        return WhyNotWholeNumber(
+            v, 1, static_cast<int64_t>(records::kMaxOutputTailBytes));
+      });
   a->apps.add->footer(
       "Examples:\n"
       "  conch cron add backup --schedule '30 2 * * *' --tz Europe/Berlin "
@@ -440,10 +560,17 @@ CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
               [](const std::string& v) {
                 return WhyNotDuration(v, absl::Nanoseconds(1));
               });
+  a->apps.run->add_flag("--wait", a->wait,
+                        "wait for the run, print its output and exit with "
+                        "its code (128+S for a signal, 75 skipped, 70 if "
+                        "its daemon died: a zombie)");
   a->apps.run->footer(
       "Examples:\n"
       "  conch cron run backup\n"
+      "  conch cron run backup --wait\n"
       "  conch cron run backup --timeout 1m");
+
+  a->apps.logs = SetupCronLogs(*cron, &a->logs);
 
   a->apps.next = cron->add_subcommand(
       "next", "print the next ticks of a schedule (no etcd needed)");
@@ -475,7 +602,8 @@ int RunCron(const CronArgs& args, const CommonFlags& common) {
   if (args.apps.rm->parsed()) return RunRm(args, *o);
   if (args.apps.ls->parsed()) return RunLs(args, *o);
   if (args.apps.run->parsed()) return RunRun(args, *o);
-  return Usage("cron: no subcommand given (add, rm, ls, run, next)");
+  if (args.apps.logs->parsed()) return RunCronLogs(args.logs, *o);
+  return Usage("cron: no subcommand given (add, rm, ls, run, logs, next)");
 }
 
 }  // namespace conch

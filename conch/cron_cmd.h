@@ -2,19 +2,27 @@
 // (spec 04, docs/cron.md).
 //
 //   add NAME --schedule SPEC [--tz ZONE] [--overlap allow|skip] [--replace]
-//       -- CMD [ARGS…]       store a job; 64 for a bad name, schedule, zone
+//       [--keep-output N] -- CMD [ARGS…]
+//                            store a job; 64 for a bad name, schedule, zone
 //                            or overlap, or an existing NAME without
-//                            --replace (nothing is written then)
+//                            --replace (nothing is written then). A name
+//                            that was removed starts with a clean history
+//   logs NAME ...            the output of its runs (cron_logs_cmd.h)
 //   rm NAME [--purge]        delete the definition (exit 1: no such job); a
 //                            run in progress finishes and records its result;
-//                            --purge also deletes the job's history
+//                            --purge also deletes the job's history, also
+//                            after a plain rm (exit 1: neither a job nor a
+//                            history)
 //   ls [NAME] [--json] [--history K]  one row per job (or only NAME: exit 1
 //                            if there is no such job): name, schedule, zone,
 //                            next tick, last tick and its state; K past ticks
-//   run NAME [--timeout D]   ask the daemons for an extra tick now; exit 0
+//   run NAME [--timeout D] [--wait]
+//                            ask the daemons for an extra tick now; exit 0
 //                            once one claimed it, 75 if none did within D
 //                            (default 10s; the request is withdrawn), 1 for
-//                            no such job
+//                            no such job. --wait: wait for the run, print
+//                            its output and exit with its code (128+S for a
+//                            signal, 75 skipped, 70 zombie)
 //   next --schedule SPEC [--tz ZONE] [--from T] [--count K]
 //                            print the next K ticks after T (no etcd): a
 //                            preview, and how DST edges are checked end to
@@ -28,6 +36,7 @@
 #include <vector>
 
 #include "conch/common_flags.h"
+#include "conch/cron_logs_cmd.h"
 
 namespace CLI {
 class App;
@@ -41,12 +50,15 @@ struct CronArgs {
   std::string tz = "UTC";
   std::string overlap = "allow";
   bool replace = false;
-  bool purge = false;  // rm --purge
+  int keep_output = 0;  // add --keep-output; 0: the default
+  bool purge = false;   // rm --purge
   std::vector<std::string> command;
   int history = 0;
   std::string timeout = "10s";
-  std::string from;  // next: RFC 3339, default now
+  bool wait = false;  // run --wait
+  std::string from;   // next: RFC 3339, default now
   int count = 5;
+  CronLogsArgs logs;
   // The subcommands (owned by the CLI11 app), set by SetupCron so that
   // RunCron can tell which one was parsed.
   struct Apps {
@@ -55,6 +67,7 @@ struct CronArgs {
     CLI::App* ls = nullptr;
     CLI::App* run = nullptr;
     CLI::App* next = nullptr;
+    CLI::App* logs = nullptr;
   } apps;
 };
 

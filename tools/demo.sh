@@ -175,8 +175,9 @@ step_cron() {
     ((n >= 5)) && break
     sleep 0.2
   done
-  show conch cron run heartbeat --endpoints "$ep"
+  show conch cron run heartbeat --wait --endpoints "$ep"
   show conch cron ls --history 6 --endpoints "$ep"
+  show conch cron logs heartbeat --last 2 --endpoints "$ep"
   show conch status --endpoints "$ep"
   show curl -s "http://127.0.0.1:${port}/readyz"
   conch_log "from d1's /metrics (runs it recorded, by outcome):"

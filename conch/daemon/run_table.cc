@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,13 @@ std::string TickName(const Tick& t) {
 }
 
 }  // namespace
+
+size_t KeptOutput(const Tick& tick) {
+  const int32_t keep = tick.job->job.keep_output();
+  if (keep <= 0) return records::kOutputTailBytes;
+  return std::min<size_t>(static_cast<size_t>(keep),
+                          records::kMaxOutputTailBytes);
+}
 
 RunOutcome NotRun(Tick tick, const std::string& daemon_id,
                   const std::string& why, int exit_code, absl::Time now) {
@@ -195,8 +203,10 @@ void RunTable::Drain(Run& run) {
     const ssize_t n = read(run.out_fd, buf, sizeof(buf));
     if (n > 0) {
       run.tail.append(buf, static_cast<size_t>(n));
-      if (run.tail.size() > 4 * records::kOutputTailBytes) {
-        run.tail.erase(0, run.tail.size() - records::kOutputTailBytes);
+      run.output_bytes += static_cast<uint64_t>(n);
+      const size_t keep = KeptOutput(run.tick);
+      if (run.tail.size() > 4 * keep) {
+        run.tail.erase(0, run.tail.size() - keep);
       }
       continue;
     }
@@ -230,8 +240,11 @@ RunOutcome RunTable::Finish(Run& run, absl::Time ended) const {
                  ? std::string("ok")
                  : absl::StrCat("failed (code ", WEXITSTATUS(ws), ")");
   }
-  o.result.set_output_tail(records::Utf8Tail(records::SanitizeUtf8(run.tail),
-                                             records::kOutputTailBytes));
+  records::OutputTail tail =
+      records::LineTail(run.tail, run.output_bytes, KeptOutput(run.tick));
+  o.result.set_output_tail(std::move(tail.tail));
+  o.result.set_output_cut(static_cast<int32_t>(
+      std::min<int64_t>(tail.cut, std::numeric_limits<int32_t>::max())));
   absl::StrAppend(&o.line, " after ",
                   absl::FormatDuration(
                       absl::Trunc(ended - run.started, absl::Milliseconds(1))),

@@ -9,7 +9,7 @@
 // reports a Spawned completion, which the loop gives to Register(). A tick
 // that could not start within --max-late is recorded as skipped (late)
 // instead. Each run is a GroupRun: its output (stdout and stderr, one pipe)
-// is read while it runs, the last records::kOutputTailBytes kept; when the
+// is read while it runs, the last KeptOutput() bytes kept; when the
 // child exits, what is left of its group is stopped; once the group is
 // gone, Advance() returns the run's outcome and its groups are released
 // from their fuses, together.
@@ -63,6 +63,10 @@ struct RunOutcome {
   records::Result result;
   std::string line;
 };
+
+// How many bytes of output a run of `tick`'s job keeps (Job.keep_output,
+// bounded; the default when unset).
+size_t KeptOutput(const Tick& tick);
 
 // The outcome of a claimed tick that did not run: skipped (`why` is the
 // reason) when exit_code < 0, else failed to start with that exit code
@@ -129,6 +133,7 @@ class RunTable {
     std::unique_ptr<GroupRun> group;
     int out_fd = -1;  // read end of the output pipe, -1 once closed
     std::string tail;
+    uint64_t output_bytes = 0;  // all it wrote, kept or not
     absl::Time started;
     bool stopped_by_daemon = false;
   };

@@ -94,6 +94,17 @@ absl::StatusOr<std::pair<std::string, absl::Time>> CronStore::ParseRunKey(
   return std::make_pair(std::string(rest.substr(0, slash)), *instant);
 }
 
+// The Txn ops that delete everything a job's name has left behind: its
+// claims, results and run requests.
+std::vector<TxnOp> CronStore::HistoryDeletes(absl::string_view encoded) const {
+  std::vector<TxnOp> ops;
+  for (const char* kind : {"cron/tick", "cron/result", "cron/run"}) {
+    ops.push_back(
+        TxnOp::Delete(NameKeyPrefix(prefix_, kind, encoded), {.prefix = true}));
+  }
+  return ops;
+}
+
 absl::Status CronStore::AddJob(absl::string_view name, const records::Job& job,
                                bool replace, absl::Time deadline) const {
   absl::StatusOr<std::string> encoded_or = Encode(name);
@@ -103,14 +114,17 @@ absl::Status CronStore::AddJob(absl::string_view name, const records::Job& job,
   if (!value_or.ok()) return value_or.status();
   const std::string value = *std::move(value_or);
   const std::string key = NameKey(prefix_, "cron/job", encoded);
-  if (replace) return kv_.Put(key, value, {}, deadline).status();
-  absl::StatusOr<TxnResult> r_or =
-      kv_.Txn({.compare = {Compare::CreateRevision(key, CompareOp::kEqual, 0)},
-               .success = {TxnOp::Put(key, value)}},
-              deadline);
+  // A new incarnation of the name starts with an empty history: what an
+  // earlier job of that name left (after a plain rm) goes in the same Txn.
+  // Replacing a job that exists keeps its history.
+  TxnRequest txn;
+  txn.compare = {Compare::CreateRevision(key, CompareOp::kEqual, 0)};
+  txn.success = HistoryDeletes(encoded);
+  txn.success.push_back(TxnOp::Put(key, value));
+  if (replace) txn.failure = {TxnOp::Put(key, value)};
+  absl::StatusOr<TxnResult> r_or = kv_.Txn(txn, deadline);
   if (!r_or.ok()) return r_or.status();
-  TxnResult r = *std::move(r_or);
-  if (!r.succeeded) {
+  if (!r_or->succeeded && !replace) {
     return absl::AlreadyExistsError(absl::StrCat(
         "job \"", name, "\" already exists (use --replace to change it)"));
   }
@@ -126,17 +140,23 @@ absl::Status CronStore::RemoveJob(absl::string_view name, absl::Time deadline,
   txn.compare = {Compare::CreateRevision(job_key, CompareOp::kGreater, 0)};
   txn.success = {TxnOp::Delete(job_key)};
   if (purge) {
-    for (const char* kind : {"cron/tick", "cron/result", "cron/run"}) {
-      txn.success.push_back(TxnOp::Delete(
-          NameKeyPrefix(prefix_, kind, *encoded), {.prefix = true}));
+    for (TxnOp& op : HistoryDeletes(*encoded)) {
+      txn.success.push_back(op);
+      txn.failure.push_back(std::move(op));  // the history of a removed job
     }
   }
   absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
   if (!r.ok()) return r.status();
-  if (!r->succeeded) {
-    return absl::NotFoundError(absl::StrCat("no job \"", name, "\""));
+  if (r->succeeded) return absl::OkStatus();
+  int64_t purged = 0;
+  for (const auto& result : r->results) {
+    if (const DeleteResult* d = std::get_if<DeleteResult>(&result)) {
+      purged += d->deleted;
+    }
   }
-  return absl::OkStatus();
+  if (purged > 0) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat(
+      "no job \"", name, "\"", purge ? " and no history of one" : ""));
 }
 
 absl::StatusOr<CronJob> CronStore::ParseJob(const KeyValue& kv) const {

@@ -104,6 +104,7 @@ class CronStore {
       : conn_(conn), kv_(conn), prefix_(std::move(prefix)) {}
 
   const std::string& prefix() const { return prefix_; }
+  Connection* connection() const { return conn_; }
   std::string JobPrefix() const;  // watch this for definitions
   std::string RunPrefix() const;  // watch this for run requests
   std::string DaemonKey(absl::string_view id) const;
@@ -118,12 +119,19 @@ class CronStore {
   absl::StatusOr<std::pair<std::string, absl::Time>> ParseRunKey(
       absl::string_view run_key) const;
 
-  // Stores a job. AlreadyExists when `name` is defined and !replace.
+  // Stores a job. AlreadyExists when `name` is defined and !replace. A
+  // name that is not defined starts with an empty history: claims, results
+  // and run requests an earlier job of that name left behind (after a
+  // plain RemoveJob) are deleted in the same Txn; replacing a defined job
+  // keeps its history.
   absl::Status AddJob(absl::string_view name, const records::Job& job,
                       bool replace, absl::Time deadline) const;
-  // Deletes the definition (history stays, bounded). NotFound when absent.
-  // With `purge`, the job's claims, results and run requests go in the same
-  // Txn (a run still in progress writes its result afterwards).
+  // Deletes the definition (history stays, bounded, until the name is
+  // added again). NotFound when absent. With `purge`, the job's claims,
+  // results and run requests go in the same Txn (a run still in progress
+  // writes its result afterwards); a purge also works after a plain
+  // remove, and is NotFound only when there was neither a job nor any
+  // history of one.
   absl::Status RemoveJob(absl::string_view name, absl::Time deadline,
                          bool purge = false) const;
   absl::StatusOr<CronJobList> ListJobs(absl::Time deadline) const;
@@ -211,6 +219,8 @@ class CronStore {
       absl::Time deadline) const;
 
  private:
+  std::vector<TxnOp> HistoryDeletes(absl::string_view encoded) const;
+
   Connection* const conn_;  // not owned
   const Kv kv_;
   const std::string prefix_;

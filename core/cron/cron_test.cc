@@ -35,6 +35,11 @@ class CronStoreTest : public SharedEtcdTest {
     job.add_argv("true");
     job.set_overlap("allow");
     EXPECT_TRUE(store_->AddJob(name, job, false, Soon()).ok());
+    return AddAndReadExisting(name);
+  }
+
+  // The stored job `name` (which must exist).
+  CronJob AddAndReadExisting(const std::string& name) {
     absl::StatusOr<CronJobList> list = store_->ListJobs(Soon());
     EXPECT_TRUE(list.ok());
     for (const CronJob& j : list->jobs) {
@@ -130,6 +135,49 @@ TEST_F(CronStoreTest, RemoveWithPurgeDeletesTheHistoryToo) {
     EXPECT_THAT(kv.key, HasSubstr("p2")) << kv.key;
   }
   EXPECT_EQ(left->kvs.size(), 2u);  // p2's job and tick
+}
+
+TEST_F(CronStoreTest, PurgeWorksAfterAPlainRemove) {
+  const CronJob job = AddAndRead("q");
+  ASSERT_TRUE(store_
+                  ->Claim(job, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  ASSERT_TRUE(store_->RemoveJob("q", Soon()).ok());
+  EXPECT_EQ(store_->History("q", 10, Soon())->size(), 1u);  // kept
+  EXPECT_TRUE(store_->RemoveJob("q", Soon(), /*purge=*/true).ok());
+  EXPECT_EQ(store_->History("q", 10, Soon())->size(), 0u);
+  absl::Status again = store_->RemoveJob("q", Soon(), /*purge=*/true);
+  EXPECT_TRUE(absl::IsNotFound(again)) << again;
+}
+
+TEST_F(CronStoreTest, ANameAddedAgainStartsWithoutTheOldHistory) {
+  const CronJob job = AddAndRead("r");
+  ASSERT_TRUE(store_
+                  ->Claim(job, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  records::Result ok;
+  ok.set_exit_code(0);
+  ASSERT_TRUE(
+      store_->WriteResult("r", absl::FromUnixSeconds(1), ok, Soon()).ok());
+  // Replacing a job that exists keeps its history...
+  records::Job other;
+  other.add_argv("false");
+  ASSERT_TRUE(store_->AddJob("r", other, /*replace=*/true, Soon()).ok());
+  EXPECT_EQ(store_->History("r", 10, Soon())->size(), 1u);
+  // ...adding one whose name was removed does not.
+  ASSERT_TRUE(store_->RemoveJob("r", Soon()).ok());
+  ASSERT_TRUE(store_->AddJob("r", other, /*replace=*/false, Soon()).ok());
+  EXPECT_EQ(store_->History("r", 10, Soon())->size(), 0u);
+  // Nor does --replace of a name that is not defined.
+  ASSERT_TRUE(store_
+                  ->Claim(AddAndReadExisting("r"), absl::FromUnixSeconds(2),
+                          ClaimBy("d"), std::nullopt, 0, Soon())
+                  ->claimed);
+  ASSERT_TRUE(store_->RemoveJob("r", Soon()).ok());
+  ASSERT_TRUE(store_->AddJob("r", other, /*replace=*/true, Soon()).ok());
+  EXPECT_EQ(store_->History("r", 10, Soon())->size(), 0u);
 }
 
 TEST_F(CronStoreTest, CorruptJobRecordsAreListedAsBadNotDropped) {

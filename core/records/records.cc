@@ -1,5 +1,7 @@
 #include "core/records/records.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -293,6 +295,32 @@ std::string Utf8Tail(absl::string_view bytes, size_t max_bytes) {
     start += Utf8SequenceLength(out, start);
   }
   return out.substr(start);
+}
+
+OutputTail LineTail(absl::string_view bytes, uint64_t total_bytes,
+                    size_t max_bytes) {
+  OutputTail out;
+  const uint64_t total = std::max<uint64_t>(total_bytes, bytes.size());
+  if (total <= max_bytes && bytes.size() == total) {
+    out.tail = Utf8Tail(bytes, max_bytes);
+    return out;
+  }
+  if (bytes.size() > max_bytes) bytes.remove_prefix(bytes.size() - max_bytes);
+  // Never half a character: skip the continuation bytes of one cut short.
+  for (int k = 0; k < 3 && !bytes.empty() &&
+                  (static_cast<unsigned char>(bytes[0]) & 0xC0) == 0x80;
+       ++k) {
+    bytes.remove_prefix(1);
+  }
+  const size_t newline = bytes.find('\n');
+  if (newline != absl::string_view::npos && newline + 1 < bytes.size()) {
+    bytes.remove_prefix(newline + 1);
+  }
+  out.tail = Utf8Tail(bytes, max_bytes);
+  // Bytes dropped: everything but what the kept (raw) window held.
+  const uint64_t kept = bytes.size();
+  out.cut = static_cast<int64_t>(total - kept);
+  return out;
 }
 
 }  // namespace conch::records

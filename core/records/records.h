@@ -50,8 +50,11 @@
 
 namespace conch::records {
 
-// The most output a Result keeps (spec 04/05: the last 4 KiB).
+// How much output a Result keeps by default (spec 04/05: the last 4 KiB),
+// and at most (Job.keep_output): 64 results go out in one Txn, which etcd
+// takes up to 1.5 MiB.
 inline constexpr size_t kOutputTailBytes = 4096;
+inline constexpr size_t kMaxOutputTailBytes = 16 * 1024;
 
 // The largest record conch writes (its JSON). etcd refuses a request over
 // 1.5 MiB by default, and one Txn may carry a record twice (a semaphore's
@@ -97,6 +100,19 @@ std::string SanitizeUtf8(absl::string_view bytes);
 // and cut on a character boundary (never half a character): for
 // Result.output_tail with kOutputTailBytes.
 std::string Utf8Tail(absl::string_view bytes, size_t max_bytes);
+
+// What a Result keeps of a run's output: `tail` (the end of `bytes`, at
+// most `max_bytes`, as Utf8Tail) and `cut`, how many bytes of the whole
+// output (`total_bytes`, which may exceed bytes.size() when its start was
+// dropped while reading) are not in it. A cut output starts after the
+// first line break in the kept window, when there is one and text follows
+// it, so that a reader sees whole lines.
+struct OutputTail {
+  std::string tail;
+  int64_t cut = 0;
+};
+OutputTail LineTail(absl::string_view bytes, uint64_t total_bytes,
+                    size_t max_bytes);
 
 }  // namespace conch::records
 

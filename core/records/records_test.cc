@@ -274,6 +274,40 @@ TEST(Utf8Test, SanitizeReplacesOnlyInvalidBytes) {
   EXPECT_EQ(SanitizeUtf8(std::string("\0", 1)), std::string("\0", 1));
 }
 
+TEST(OutputTailTest, ShortOutputIsKeptWhole) {
+  OutputTail t = LineTail("a\nb\n", 4, 10);
+  EXPECT_EQ(t.tail, "a\nb\n");
+  EXPECT_EQ(t.cut, 0);
+  t = LineTail("", 0, 10);
+  EXPECT_EQ(t.tail, "");
+  EXPECT_EQ(t.cut, 0);
+}
+
+TEST(OutputTailTest, LongOutputStartsAfterALineBreak) {
+  // 4 lines of 10 bytes; keep at most 25: the window "6789\n" + two lines
+  // starts mid-line, so the tail starts at the next line.
+  const std::string out = "line0xxxx\nline1xxxx\nline2xxxx\nline3xxxx\n";
+  OutputTail t = LineTail(out, out.size(), 25);
+  EXPECT_EQ(t.tail, "line2xxxx\nline3xxxx\n");
+  EXPECT_EQ(t.cut, 20);
+  // Bytes dropped while reading count too.
+  t = LineTail("x\nline3xxxx\n", 1000, 25);
+  EXPECT_EQ(t.tail, "line3xxxx\n");
+  EXPECT_EQ(t.cut, 990);
+  // No line break in the window: a character boundary will do.
+  t = LineTail(std::string(100, 'z'), 100, 10);
+  EXPECT_EQ(t.tail, std::string(10, 'z'));
+  EXPECT_EQ(t.cut, 90);
+  // A break only at the very end: keep the last (unfinished) line whole.
+  t = LineTail("abcdefghij\n", 11, 5);
+  EXPECT_EQ(t.tail, "ghij\n");
+  EXPECT_EQ(t.cut, 6);
+  // Never half a character.
+  t = LineTail("\xC3\xA9\xC3\xA9\xC3\xA9", 6, 3);
+  EXPECT_EQ(t.tail, "\xC3\xA9");
+  EXPECT_EQ(t.cut, 4);
+}
+
 TEST(Utf8Test, TailKeepsTheEndAndNeverHalfACharacter) {
   EXPECT_EQ(Utf8Tail("hello", 10), "hello");
   EXPECT_EQ(Utf8Tail("hello", 3), "llo");

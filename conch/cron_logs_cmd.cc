@@ -1,0 +1,204 @@
+#include "conch/cron_logs_cmd.h"
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/exit_codes.h"
+#include "conch/wrapper.h"
+#include "core/base/mono_time.h"
+#include "core/base/notifier.h"
+#include "core/cron/cron.h"
+#include "core/cron/cron_state.h"
+#include "core/etcd/connection.h"
+#include "core/etcd/watch.h"
+#include "core/process/signals.h"
+#include "core/records/names.h"
+#include "core/records/records.h"
+
+namespace conch {
+namespace {
+
+// One run's output on stdout, with its header when `header`.
+void Print(absl::Time instant, const records::Result& r, bool header) {
+  if (header) {
+    // The state as `cron ls` words it, from the result alone.
+    etcd::CronTick t;
+    t.instant = instant;
+    t.claim.emplace();
+    t.claim->set_daemon(r.daemon());
+    t.result = r;
+    std::cout << "==> tick " << records::FormatRfc3339(instant) << " on "
+              << OneLine(r.daemon()) << ": "
+              << OneLine(etcd::FormatTickState(etcd::StateOfTick(t, {})))
+              << " <==\n";
+  }
+  if (r.output_cut() > 0) {
+    std::cout << "[... " << r.output_cut()
+              << " bytes of output before this were not kept ...]\n";
+  }
+  std::cout << r.output_tail();
+  if (!r.output_tail().empty() && r.output_tail().back() != '\n') {
+    std::cout << "\n";
+  }
+  std::cout.flush();
+}
+
+// --tick T: that tick's output, or why there is none.
+int PrintTick(const std::vector<etcd::CronTick>& history, absl::Time instant,
+              const std::map<std::string, std::string>& live,
+              const std::string& name) {
+  for (const etcd::CronTick& t : history) {
+    if (t.instant != instant) continue;
+    if (t.result.has_value()) {
+      Print(t.instant, *t.result, /*header=*/false);
+      return kExitOk;
+    }
+    const etcd::TickState s = etcd::StateOfTick(t, live);
+    std::cerr << "conch: tick " << records::FormatRfc3339(instant) << " of "
+              << OneLine(name) << " is " << OneLine(etcd::FormatTickState(s))
+              << ": no output yet\n";
+    return s.kind == etcd::TickState::Kind::kZombie ? kExitSoftware
+                                                    : kExitTempFail;
+  }
+  std::cerr << "conch: no tick " << records::FormatRfc3339(instant) << " of "
+            << OneLine(name) << " (cron ls " << OneLine(name)
+            << " --history 100 lists them)\n";
+  return kExitVacant;
+}
+
+}  // namespace
+
+CLI::App* SetupCronLogs(CLI::App& cron, CronLogsArgs* a) {
+  CLI::App* sub = cron.add_subcommand(
+      "logs", "print the output of a job's runs (the newest by default)");
+  AddNameArgument(*sub, &a->name, "job", /*new_name=*/false);
+  CLI::Option* tick = sub->add_option("--tick", a->tick,
+                                      "the run of this tick (RFC 3339, as "
+                                      "cron ls prints it)")
+                          ->type_name("TIME");
+  CheckValues(tick, [](const std::string& v) -> std::string {
+    return records::ParseRfc3339(v).ok() ? ""
+                                         : "not an RFC 3339 time such as "
+                                           "2026-12-03T07:00:00Z";
+  });
+  CLI::Option* last =
+      sub->add_option("--last", a->last,
+                      "the newest N recorded runs, 1 to 100 (default 1)")
+          ->type_name("N");
+  CheckWholeNumbers(last, [](const std::string& v) {
+    return WhyNotWholeNumber(v, 1, etcd::kCronHistory);
+  });
+  tick->excludes(last);
+  sub->add_flag("--follow,-f", a->follow,
+                "then print each new run as it is recorded, until "
+                "interrupted");
+  sub->footer(
+      "Examples:\n"
+      "  conch cron logs backup\n"
+      "  conch cron logs backup --last 5 --follow\n"
+      "  conch cron logs backup --tick 2026-12-03T02:30:00Z");
+  return sub;
+}
+
+int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
+  absl::StatusOr<std::string> encoded = EncodeName(a.name);
+  if (!encoded.ok()) {
+    return ReportFailure(absl::InvalidArgumentError(
+        absl::StrCat("invalid job name: ", encoded.status().message())));
+  }
+  std::unique_ptr<SignalSet> signals;
+  if (a.follow) {
+    absl::StatusOr<std::unique_ptr<SignalSet>> s =
+        SignalSet::Install(SignalSet::WrapperSignals());
+    if (!s.ok()) return ReportFailure(s.status());
+    signals = *std::move(s);
+  }
+  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
+      etcd::Connection::Dial(o.connection);
+  if (!conn.ok()) return ReportFailure(conn.status());
+  const etcd::CronStore store(conn->get(), o.prefix);
+  // Follow: watch the results before reading, so none slips between.
+  Notifier wake;
+  etcd::WatchStream watches(conn->get());
+  std::unique_ptr<etcd::Watcher> results;
+  if (a.follow) {
+    etcd::WatchOptions wo;
+    wo.prefix = true;
+    wo.on_ready = [&wake] { wake.Notify(); };
+    absl::StatusOr<std::unique_ptr<etcd::Watcher>> w = watches.Watch(
+        NameKeyPrefix(o.prefix, "cron/result", *encoded), wo, o.CallDeadline());
+    if (!w.ok()) return ReportFailure(w.status());
+    results = *std::move(w);
+  }
+  absl::StatusOr<std::vector<etcd::CronTick>> history =
+      store.History(*encoded, etcd::kCronHistory, o.CallDeadline());
+  if (!history.ok()) return ReportFailure(history.status());
+  if (history->empty()) {
+    absl::StatusOr<etcd::CronJobList> jobs = store.ListJobs(o.CallDeadline());
+    if (!jobs.ok()) return ReportFailure(jobs.status());
+    const bool defined =
+        std::any_of(jobs->jobs.begin(), jobs->jobs.end(),
+                    [&](const etcd::CronJob& j) { return j.name == a.name; });
+    if (!defined) {
+      std::cerr << "conch: no job \"" << OneLine(a.name) << "\"\n";
+      return kExitVacant;
+    }
+  }
+  if (!a.tick.empty()) {
+    absl::StatusOr<std::map<std::string, std::string>> live =
+        store.LiveDaemons(o.CallDeadline());
+    if (!live.ok()) return ReportFailure(live.status());
+    const int code =
+        PrintTick(*history, *records::ParseRfc3339(a.tick), *live, a.name);
+    if (!a.follow || code != kExitOk) return code;
+  } else {
+    // The newest `last` recorded runs, oldest first.
+    std::vector<const etcd::CronTick*> done;
+    for (const etcd::CronTick& t : *history) {
+      if (t.result.has_value() && static_cast<int>(done.size()) < a.last) {
+        done.push_back(&t);
+      }
+    }
+    std::reverse(done.begin(), done.end());
+    const bool headers = a.last > 1 || a.follow;
+    for (const etcd::CronTick* t : done) Print(t->instant, *t->result, headers);
+  }
+  if (!a.follow) return kExitOk;
+  std::set<absl::Time> printed;
+  for (const etcd::CronTick& t : *history) {
+    if (t.result.has_value()) printed.insert(t.instant);
+  }
+  const std::string from = NameKeyPrefix(o.prefix, "cron/result", *encoded);
+  while (true) {
+    const WaitResult w = WaitForEvent(*signals, wake, MonoTime::Infinite());
+    if (w.what == WaitResult::What::kStop) return kExitOk;
+    while (true) {
+      absl::StatusOr<std::optional<etcd::WatchBatch>> b = results->TryNext();
+      if (!b.ok()) return ReportFailure(b.status());
+      if (!b->has_value()) break;
+      for (const etcd::Event& ev : (*b)->events) {
+        if (ev.type != etcd::Event::Type::kPut) continue;
+        absl::StatusOr<absl::Time> instant =
+            etcd::ParseInstant(absl::string_view(ev.kv.key).substr(
+                std::min(ev.kv.key.size(), from.size())));
+        records::Result r;
+        if (!instant.ok() || !records::FromJson(ev.kv.value, &r).ok()) {
+          continue;  // not a result of conch's: nothing to print
+        }
+        if (!printed.insert(*instant).second) continue;
+        Print(*instant, r, /*header=*/true);
+      }
+    }
+  }
+}
+
+}  // namespace conch
