@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -22,6 +25,7 @@
 #include "core/etcd/connection.h"
 #include "core/etcd/kv.h"
 #include "core/etcd/watch.h"
+#include "core/process/child.h"
 #include "core/records/names.h"
 #include "core/records/records.h"
 
@@ -52,6 +56,62 @@ absl::StatusOr<Dialed> Dial(const CommonOptions& o) {
   return Dialed{*std::move(conn), absl::Now() + o.connection.dial_timeout};
 }
 
+// Whether the command can run where conchd runs it. Refused (64): an empty
+// command, a relative path without --dir (jobs run in conchd's directory,
+// "/" under systemd). A command this host lacks is only a warning: the
+// daemons' hosts may differ from this one.
+absl::Status CheckRunnable(const CronArgs& a) {
+  const std::string& command = a.command[0];
+  if (command.empty()) {
+    return absl::InvalidArgumentError("the command is empty");
+  }
+  const bool slash = command.find('/') != std::string::npos;
+  if (slash && command[0] != '/' && a.dir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the command \"", command,
+        "\" is a relative path: give --dir (jobs run in conchd's working "
+        "directory, / under systemd) or an absolute path"));
+  }
+  const std::string local =
+      slash && command[0] != '/' ? absl::StrCat(a.dir, "/", command) : command;
+  if (absl::StatusOr<std::string> found = ResolveCommand(local); !found.ok()) {
+    std::cerr << "conch: warning: " << OneLine(found.status().message())
+              << " on this host (stored anyway: the daemons' hosts may "
+                 "differ)\n";
+  }
+  return absl::OkStatus();
+}
+
+std::string WhyNotDir(const std::string& dir) {
+  if (dir.empty() || dir[0] != '/') return "must be an absolute path";
+  return "";
+}
+
+std::string WhyNotEnv(const std::string& kv) {
+  const size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) return "want NAME=VALUE";
+  const std::string key = kv.substr(0, eq);
+  const bool name_ok =
+      !absl::ascii_isdigit(static_cast<unsigned char>(key[0])) &&
+      std::all_of(key.begin(), key.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+      });
+  if (!name_ok) return "the name must be letters, digits and _";
+  if (absl::StartsWith(key, "CONCH_")) {
+    return "CONCH_ variables are set by conchd";
+  }
+  return "";
+}
+
+std::string WhyNotUser(const std::string& user) {
+  const bool ok = !user.empty() && user.size() <= 32 &&
+                  std::all_of(user.begin(), user.end(), [](char c) {
+                    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                           c == '_' || c == '-' || c == '.';
+                  });
+  return ok ? "" : "want a user name (letters, digits, . _ -)";
+}
+
 int RunAdd(const CronArgs& a, const CommonOptions& o) {
   absl::Status name = CheckNewName(a.name);
   if (name.ok()) name = CheckName(a.name);
@@ -66,6 +126,9 @@ int RunAdd(const CronArgs& a, const CommonOptions& o) {
   if (a.command.empty()) {
     return Usage("nothing to run: give the command after --");
   }
+  if (absl::Status runnable = CheckRunnable(a); !runnable.ok()) {
+    return ReportFailure(runnable);
+  }
   records::Job job;
   job.set_schedule(a.schedule);
   job.set_tz(a.tz);
@@ -75,6 +138,12 @@ int RunAdd(const CronArgs& a, const CommonOptions& o) {
   job.set_overlap(a.overlap);
   job.set_created(records::FormatRfc3339(absl::Now()));
   job.set_keep_output(a.keep_output);
+  job.set_dir(a.dir);
+  job.set_user(a.user);
+  for (const std::string& kv : a.env) {
+    const size_t eq = kv.find('=');
+    (*job.mutable_env())[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   if (absl::StatusOr<std::string> json = records::ToJson(job);
       json.ok() && json->size() > records::kMaxRecordBytes) {
     return Usage(absl::StrCat(
@@ -508,6 +577,27 @@ CLI::App* SetupCron(CLI::App& root, CronArgs* a) {
         return WhyNotWholeNumber(
             v, 1, static_cast<int64_t>(records::kMaxOutputTailBytes));
       });
+  CheckValues(a->apps.add
+                  ->add_option("--dir", a->dir,
+                               "run the command in this directory (absolute); "
+                               "needed for a relative command such as "
+                               "./job.sh")
+                  ->type_name("DIR"),
+              WhyNotDir);
+  CheckValues(a->apps.add
+                  ->add_option("--env", a->env,
+                               "add NAME=VALUE to the run's environment "
+                               "(repeatable)")
+                  ->type_name("NAME=VALUE")
+                  ->expected(1)
+                  ->take_all(),
+              WhyNotEnv);
+  CheckValues(a->apps.add
+                  ->add_option("--user", a->user,
+                               "run as this user (conchd must run as root; "
+                               "otherwise every run fails, saying so)")
+                  ->type_name("USER"),
+              WhyNotUser);
   a->apps.add->footer(
       "Examples:\n"
       "  conch cron add backup --schedule '30 2 * * *' --tz Europe/Berlin "

@@ -2,11 +2,15 @@
 // (spec 04, docs/cron.md).
 //
 //   add NAME --schedule SPEC [--tz ZONE] [--overlap allow|skip] [--replace]
-//       [--keep-output N] -- CMD [ARGS…]
+//       [--keep-output N] [--dir DIR] [--env NAME=VALUE]... [--user USER]
+//       -- CMD [ARGS…]
 //                            store a job; 64 for a bad name, schedule, zone
 //                            or overlap, or an existing NAME without
-//                            --replace (nothing is written then). A name
-//                            that was removed starts with a clean history
+//                            --replace (nothing is written then), for an
+//                            empty command, and for a relative one without
+//                            --dir; a command missing on this host is only
+//                            a warning. A name that was removed starts
+//                            with a clean history
 //   logs NAME ...            the output of its runs (cron_logs_cmd.h)
 //   rm NAME [--purge]        delete the definition (exit 1: no such job); a
 //                            run in progress finishes and records its result;
@@ -50,8 +54,11 @@ struct CronArgs {
   std::string tz = "UTC";
   std::string overlap = "allow";
   bool replace = false;
-  int keep_output = 0;  // add --keep-output; 0: the default
-  bool purge = false;   // rm --purge
+  int keep_output = 0;           // add --keep-output; 0: the default
+  std::string dir;               // add --dir
+  std::vector<std::string> env;  // add --env NAME=VALUE...
+  std::string user;              // add --user
+  bool purge = false;            // rm --purge
   std::vector<std::string> command;
   int history = 0;
   std::string timeout = "10s";

@@ -1,6 +1,8 @@
 #include "conch/daemon/run_table.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,40 @@ std::string TickName(const Tick& t) {
 }
 
 }  // namespace
+
+absl::StatusOr<RunAs> LookUpUser(const std::string& user) {
+  if (geteuid() != 0) {
+    struct passwd* self = getpwuid(geteuid());
+    if (self == nullptr || user != self->pw_name) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot run as ", user, ": conchd runs as ",
+          self != nullptr ? self->pw_name : absl::StrCat("uid ", geteuid()),
+          ", not root"));
+    }
+  }
+  std::vector<char> buf(16384);
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  const int err = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (err != 0 || found == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no user ", user, " on this host"));
+  }
+  RunAs as;
+  ChildSpec::Credentials c;
+  c.uid = pw.pw_uid;
+  c.gid = pw.pw_gid;
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
+    groups.resize(static_cast<size_t>(n));
+    getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n);
+  }
+  groups.resize(static_cast<size_t>(std::max(n, 0)));
+  c.groups = std::move(groups);
+  as.credentials = std::move(c);
+  as.env = {{"USER", pw.pw_name}, {"LOGNAME", pw.pw_name}, {"HOME", pw.pw_dir}};
+  return as;
+}
 
 size_t KeptOutput(const Tick& tick) {
   const int32_t keep = tick.job->job.keep_output();
@@ -81,26 +117,50 @@ std::optional<RunOutcome> RunTable::Start(const RunStart& start) {
       static_cast<size_t>(Fuse::kMaxGroups)) {
     return NotRun(tick, o_.daemon_id, "too many running jobs", -1, absl::Now());
   }
-  std::vector<std::string> argv(tick.job->job.argv().begin(),
-                                tick.job->job.argv().end());
-  absl::StatusOr<std::string> path = Resolve(argv[0]);
+  const records::Job& job = tick.job->job;
+  std::vector<std::string> argv(job.argv().begin(), job.argv().end());
+  // A command with a slash but not absolute is relative to the job's
+  // directory (cron add refuses one without --dir).
+  std::string command = argv[0];
+  if (!job.dir().empty() && command.find('/') != std::string::npos &&
+      command[0] != '/') {
+    command = absl::StrCat(job.dir(), "/", command);
+  }
+  absl::StatusOr<std::string> path = Resolve(command);
   if (!path.ok()) {
     return NotRun(tick, o_.daemon_id, std::string(path.status().message()),
                   ExitCodeForCommand(path.status()), absl::Now());
   }
   auto spec = std::make_shared<ChildSpec>();
   spec->path = *path;
+  spec->dir = job.dir();
+  std::vector<std::pair<std::string, std::string>> run_as_env;
+  if (!job.user().empty()) {
+    absl::StatusOr<RunAs> as = LookUpUser(job.user());
+    if (!as.ok()) {
+      return NotRun(tick, o_.daemon_id, std::string(as.status().message()), 126,
+                    absl::Now());
+    }
+    spec->credentials = as->credentials;
+    run_as_env = std::move(as->env);
+  }
   spec->argv = std::move(argv);
   spec->take_terminal = false;
   // No PR_SET_PDEATHSIG (it would tie the job to the spawner thread that
   // started it): the session's fuse covers the daemon's death.
   spec->die_with_parent = false;
   spec->nice = o_.job_nice;
-  spec->env = {{"CONCH_JOB", tick.job->name},
-               {"CONCH_NAME", tick.job->name},
-               {"CONCH_TICK", records::FormatRfc3339(tick.instant)},
-               {"CONCH_REV", absl::StrCat(start.revision)},
-               {"CONCH_LEASE", start.lease_hex}};
+  // The job's own variables first: the first of two equal names wins.
+  for (const auto& [k, v] : job.env()) spec->env.emplace_back(k, v);
+  for (auto& kv : run_as_env) spec->env.push_back(std::move(kv));
+  for (auto& kv : std::vector<std::pair<std::string, std::string>>{
+           {"CONCH_JOB", tick.job->name},
+           {"CONCH_NAME", tick.job->name},
+           {"CONCH_TICK", records::FormatRfc3339(tick.instant)},
+           {"CONCH_REV", absl::StrCat(start.revision)},
+           {"CONCH_LEASE", start.lease_hex}}) {
+    spec->env.push_back(std::move(kv));
+  }
   done_->Expect();
   ++spawning_;
   reaper_->KeepUnwatched(true);

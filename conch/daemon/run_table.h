@@ -50,6 +50,7 @@
 #include "conch/daemon/job_table.h"
 #include "core/base/mono_time.h"
 #include "core/base/work_pool.h"
+#include "core/process/child.h"
 #include "core/process/fuse.h"
 #include "core/process/group_run.h"
 #include "core/process/reaper.h"
@@ -63,6 +64,16 @@ struct RunOutcome {
   records::Result result;
   std::string line;
 };
+
+// Who a job with `cron add --user` runs as: the user's uid, primary and
+// supplementary groups, and USER, LOGNAME and HOME. A daemon that is not
+// root can only run a job as itself: PermissionDenied otherwise, naming
+// both users; NotFound for a user this host does not know.
+struct RunAs {
+  ChildSpec::Credentials credentials;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+absl::StatusOr<RunAs> LookUpUser(const std::string& user);
 
 // How many bytes of output a run of `tick`'s job keeps (Job.keep_output,
 // bounded; the default when unset).

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +50,12 @@ struct ExecPlan {
   bool die_with_parent;
   int output_fd;
   int devnull;
+  const char* dir;  // nullptr: stay
+  bool set_credentials;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t group_count;
   // Where the child leaves execve's errno if it fails. vfork shares the
   // parent's memory and resumes the parent only after the exec or _exit,
   // so the parent reads it without a pipe...
@@ -56,6 +63,21 @@ struct ExecPlan {
   // ...except where vfork is a fork (kVforkIsFork): then here, or -1.
   int errpipe_write;
 };
+
+// What failed in the child, with its errno: kStep* << 16 | errno.
+constexpr int kStepExec = 0;
+constexpr int kStepCredentials = 1;
+constexpr int kStepDir = 2;
+
+[[noreturn]] void FailInChild(const ExecPlan& p, int step, int err) {
+  const int code = (step << 16) | err;
+  *static_cast<volatile int*>(p.exec_errno) = code;
+  if (p.errpipe_write >= 0) {
+    ssize_t ignored = write(p.errpipe_write, &code, sizeof(code));
+    (void)ignored;
+  }
+  _exit(step == kStepExec && err == ENOENT ? 127 : 126);
+}
 
 [[noreturn]] __attribute__((noinline)) void ExecInChild(const ExecPlan& p) {
   setpgid(0, 0);
@@ -76,14 +98,15 @@ struct ExecPlan {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  execve(p.path, p.argv, p.envp);
-  const int err = errno;
-  *static_cast<volatile int*>(p.exec_errno) = err;
-  if (p.errpipe_write >= 0) {
-    ssize_t ignored = write(p.errpipe_write, &err, sizeof(err));
-    (void)ignored;
+  if (p.set_credentials &&
+      (syscall(SYS_setgroups, p.group_count, p.groups) != 0 ||
+       syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0 ||
+       syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0)) {
+    FailInChild(p, kStepCredentials, errno);
   }
-  _exit(err == ENOENT ? 127 : 126);
+  if (p.dir != nullptr && chdir(p.dir) != 0) FailInChild(p, kStepDir, errno);
+  execve(p.path, p.argv, p.envp);
+  FailInChild(p, kStepExec, errno);
 }
 
 absl::Status CheckExecutable(const std::string& path, absl::string_view shown) {
@@ -159,9 +182,21 @@ int ReadExecErrno(int shared_errno, const int errpipe[2]) {
   return child_errno;
 }
 
-// The error Spawn reports for a child whose execve failed with `err`.
+// The error Spawn reports for a child that failed before running its
+// command: `code` is what FailInChild left (step << 16 | errno).
 absl::Status ExecError(const ChildSpec& spec, const std::string& path,
-                       int err) {
+                       int code) {
+  const int step = code >> 16;
+  const int err = code & 0xFFFF;
+  if (step == kStepDir) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot enter ", spec.dir, ": ", std::strerror(err)));
+  }
+  if (step == kStepCredentials) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot switch to uid ",
+                                                    spec.credentials->uid, ": ",
+                                                    std::strerror(err)));
+  }
   const std::string what = absl::StrCat(spec.argv.empty() ? path : spec.argv[0],
                                         ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(what);
@@ -226,9 +261,27 @@ absl::StatusOr<std::unique_ptr<Child>> Child::Spawn(const ChildSpec& spec) {
     if (devnull >= 0) close(devnull);
     return absl::InternalError(absl::StrCat("pipe: ", std::strerror(err)));
   }
-  const ExecPlan plan{
-      path.c_str(),         argv.data(), envp.data(), getpid(),    tty,
-      spec.die_with_parent, output_fd,   devnull,     &exec_errno, errpipe[1]};
+  const std::string dir = spec.dir;
+  const std::vector<gid_t> groups = spec.credentials.has_value()
+                                        ? spec.credentials->groups
+                                        : std::vector<gid_t>{};
+  ExecPlan plan{};
+  plan.path = path.c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  plan.parent = getpid();
+  plan.tty = tty;
+  plan.die_with_parent = spec.die_with_parent;
+  plan.output_fd = output_fd;
+  plan.devnull = devnull;
+  plan.dir = dir.empty() ? nullptr : dir.c_str();
+  plan.set_credentials = spec.credentials.has_value();
+  plan.uid = plan.set_credentials ? spec.credentials->uid : 0;
+  plan.gid = plan.set_credentials ? spec.credentials->gid : 0;
+  plan.groups = groups.data();
+  plan.group_count = groups.size();
+  plan.exec_errno = &exec_errno;
+  plan.errpipe_write = errpipe[1];
   // vfork: no copy of the parent's page tables (a wrapper has gRPC's
   // threads and tens of MB mapped; conchd starts hundreds of runs a
   // second), and no copy-on-write faults afterwards. The parent resumes

@@ -81,6 +81,20 @@ struct ChildSpec {
   // already exited and been reaped by another thread of the caller's (a
   // waitpid(-1) loop).
   std::optional<int> nice;
+  // When not empty: the child's working directory (chdir just before the
+  // exec, after the credentials below). A relative `path` is resolved
+  // against it by the caller, not here.
+  std::string dir;
+  // When set: the child runs as this user (setgroups, setresgid and
+  // setresuid just before the exec, by raw system calls: glibc's wrappers
+  // would signal the parent's threads from the vfork()ed child). Needs
+  // the caller to be root.
+  struct Credentials {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+  };
+  std::optional<Credentials> credentials;
 };
 
 class Child {
