@@ -110,9 +110,11 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     }
     backoff.RecordRun(MonoNow() - started);
     const absl::Duration delay = backoff.Next();
-    Log(LogLevel::kInfo,
-        absl::StrCat("child exited with ", r->exit_code, "; restarting in ",
-                     absl::FormatDuration(delay)));
+    // At the default level: a crash loop must not be silent.
+    Log(LogLevel::kWarn,
+        absl::StrCat(
+            "child exited with ", r->exit_code, "; restarting in ",
+            absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(1)))));
     // Keep holding while waiting; stop on a signal or on loss.
     const MonoTime until = MonoNow() + delay;
     while (MonoNow() < until) {

@@ -402,6 +402,19 @@ TEST_F(ElectTest, RestartBacksOffOneTwoFourSecondsWhileKeepingTheOffice) {
     EXPECT_GE(gap, want[i] * 0.8) << "gap " << i;
     EXPECT_LE(gap, want[i] * 1.2 + 0.3) << "gap " << i;
   }
+  // Each restart is said at the default log level (a crash loop is not
+  // silent), with its delay (jittered) in whole milliseconds.
+  const std::string err = a->Stderr();
+  int restarts = 0;
+  for (size_t at = err.find("; restarting in "); at != std::string::npos;
+       at = err.find("; restarting in ", at + 1)) {
+    ++restarts;
+  }
+  EXPECT_GE(restarts, 3) << err;
+  EXPECT_THAT(
+      err, ::testing::ContainsRegex("warn: child exited with 1; restarting in "
+                                    "[0-9]+(\\.[0-9]{1,3})?m?s\n"))
+      << err;
   std::vector<int64_t> revs = ParseLines(d_.Read("revs"));
   ASSERT_GE(revs.size(), 4u);
   EXPECT_EQ(std::count(revs.begin(), revs.end(), revs[0]),
