@@ -12,7 +12,9 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "conch/contenders.h"
 #include "conch/exit_codes.h"
+#include "conch/progress.h"
 #include "conch/wrapper.h"
 #include "core/base/backoff.h"
 #include "core/base/duration.h"
@@ -67,6 +69,7 @@ struct Campaign {
   etcd::Connection& conn;
   etcd::WatchStream& watches;
   FuseKeeper& fuses;
+  Progress& progress;
   Notifier wake;
   // Watch events the recipe was told of (from gRPC's threads).
   std::atomic<int64_t> watch_events{0};
@@ -89,6 +92,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     spec.env = held.Env();
     spec.env.emplace_back("CONCH_LEASE", etcd::LeaseHex(session.lease()));
     Log(LogLevel::kInfo, absl::StrCat("holding ", held.Describe()));
+    c.progress.Acquired(held.line().name, spec.env);
     const MonoTime started = MonoNow();
     absl::StatusOr<SupervisorResult> r =
         RunHeld(spec, session, c.fuses, c.signals, c.wake);
@@ -97,6 +101,7 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
       return ExitCodeForCommand(r.status());
     }
     if (r->reason == SupervisorResult::Reason::kLeaseLost) {
+      c.progress.Lost(r->loss);
       std::cerr << "conch: lease lost (" << OneLine(r->loss.message())
                 << "); the child was stopped (or never started)\n";
       if (c.args.restart) return std::nullopt;  // campaign again
@@ -106,10 +111,12 @@ std::optional<int> Hold(Campaign& c, etcd::Session& session, Acquirer& held) {
     if (!c.args.restart || r->stop_signal != 0) {
       // Done: the caller revokes. (After a stop signal was forwarded,
       // --restart does not restart.)
+      c.progress.Exited(r->exit_code);
       return r->exit_code;
     }
     backoff.RecordRun(MonoNow() - started);
     const absl::Duration delay = backoff.Next();
+    c.progress.Restarting(r->exit_code, delay);
     // At the default level: a crash loop must not be silent.
     Log(LogLevel::kWarn,
         absl::StrCat(
@@ -174,6 +181,52 @@ void LogReadAcquired(const Campaign& c, const Acquirer& recipe,
                    why));
 }
 
+// The waiting line's source (only when Progress shows it): a watch on the
+// whole line, whose events make the next Update read the line again.
+// Reading or watching failing only costs the display: the wait goes on.
+class PlaceWatch {
+ public:
+  PlaceWatch(Campaign& c, const Acquirer& recipe)
+      : c_(c), line_(recipe.line()) {
+    if (!c.progress.on()) return;
+    etcd::WatchOptions wo;
+    wo.prefix = true;
+    wo.on_ready = [this] {
+      changed_.store(true);
+      c_.wake.Notify();
+    };
+    absl::StatusOr<std::unique_ptr<etcd::Watcher>> w =
+        c.watches.Watch(line_.watch_prefix, wo, c.o.CallDeadline());
+    if (w.ok()) watcher_ = *std::move(w);
+    Update();
+  }
+
+  // Shows the place again when the line changed since the last read.
+  void Update() {
+    if (!c_.progress.on() || !changed_.exchange(false)) return;
+    if (watcher_ != nullptr) {
+      while (true) {
+        absl::StatusOr<std::optional<etcd::WatchBatch>> b = watcher_->TryNext();
+        if (!b.ok() || !b->has_value()) break;
+      }
+    }
+    absl::StatusOr<Contenders> now =
+        ReadContenders(&c_.conn, c_.o.prefix, line_.kind, line_.encoded_name,
+                       line_.max, c_.o.CallDeadline());
+    if (!now.ok()) {
+      changed_.store(true);  // try again on the next wake-up
+      return;
+    }
+    c_.progress.Waiting(*now, line_.key);
+  }
+
+ private:
+  Campaign& c_;
+  const Acquirer::Line line_;
+  std::atomic<bool> changed_{true};
+  std::unique_ptr<etcd::Watcher> watcher_;
+};
+
 // Waits, after Enter, until `recipe` holds: on its watch, and reading etcd
 // again at least once per TTL anyway (a watch event that never came, on a
 // dead connection before it was retired or through a bug, costs at most
@@ -191,14 +244,19 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
   // event that prompted it was already taken.
   MonoTime retry_at = MonoTime::Infinite();
   absl::Duration retry_delay = kFirstRetry;
+  PlaceWatch place(c, recipe);
+  // The line erased before anything else is said, whatever the way out.
+  absl::Cleanup erase = [&c] { c.progress.Clear(); };
   while (true) {
     WaitResult w = WaitForEvent(c.signals, c.wake,
                                 std::min({give_up, reread_at, retry_at}));
     if (w.what == WaitResult::What::kStop) {
+      c.progress.Clear();
       recipe.Leave(c.o.CallDeadline()).IgnoreError();
       return ExitWith(128 + w.signal);
     }
     if (w.what == WaitResult::What::kTimeout && MonoNow() >= give_up) {
+      c.progress.Clear();
       recipe.Leave(c.o.CallDeadline()).IgnoreError();
       std::cerr << "conch: " << recipe.Describe()
                 << " not acquired within --timeout\n";
@@ -206,6 +264,7 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
     }
     if (absl::Status lost = session.status(); !lost.ok()) {
       if (c.args.restart) return kCampaignAgain;
+      c.progress.Clear();
       std::cerr << "conch: lost the session while waiting: "
                 << OneLine(lost.message()) << "\n";
       return ExitWith(kExitUnavailable);
@@ -227,6 +286,7 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
     if (leading.ok()) {
       retry_at = MonoTime::Infinite();
       retry_delay = kFirstRetry;
+      place.Update();
       continue;  // not yet
     }
     if (absl::IsUnavailable(leading.status()) ||
@@ -240,8 +300,10 @@ Waited WaitToAcquire(Campaign& c, etcd::Session& session, Acquirer& recipe,
     }
     if (etcd::IsLeaseNotFound(leading.status())) {
       if (c.args.restart) return kCampaignAgain;
+      c.progress.Clear();
       return ExitWith(Fail(absl::UnavailableError(leading.status().message())));
     }
+    c.progress.Clear();
     return ExitWith(Fail(leading.status()));
   }
 }
@@ -294,7 +356,8 @@ std::optional<int> RunCampaign(Campaign& c, MonoTime give_up) {
 int RunCampaigns(const CampaignSpec& spec, const CommonOptions& options,
                  SignalSet& signals, FuseKeeper& fuses, etcd::Connection& conn,
                  etcd::WatchStream& watches, const AcquirerFactory& factory) {
-  Campaign c{spec, options, factory, signals, conn, watches, fuses};
+  Progress progress(Progress::Choose(options.json), std::cerr);
+  Campaign c{spec, options, factory, signals, conn, watches, fuses, progress};
   const MonoTime give_up = spec.timeout.has_value() ? MonoNow() + *spec.timeout
                                                     : MonoTime::Infinite();
   BackoffPolicy policy;

@@ -11,6 +11,10 @@
 // the lease lost while the child ran; 75 --nonblock / --timeout; 126/127;
 // 128+S stopped by signal S while waiting (its keys removed first).
 //
+// While waiting, the place in line is shown as conch/progress.h says (in
+// place on a terminal, log lines with -v, JSON events with -o json), read
+// from etcd on every change of the line only when it is shown.
+//
 // Thread-compatible: runs on the main thread, which owns the SignalSet.
 //
 // Example:
@@ -31,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "conch/common_flags.h"
+#include "conch/contenders.h"
 #include "core/etcd/connection.h"
 #include "core/etcd/watch.h"
 #include "core/process/signals.h"
@@ -58,6 +63,18 @@ class Acquirer {
   virtual std::vector<std::pair<std::string, std::string>> Env() const = 0;
   // "office x", "semaphore x (max 2)": for messages.
   virtual std::string Describe() const = 0;
+
+  // Where this contender stands, for the waiting line (conch/progress.h);
+  // the key is known after Enter.
+  struct Line {
+    Contenders::Kind kind = Contenders::Kind::kOffice;
+    std::string name;          // as typed
+    std::string encoded_name;  // as in the keys
+    int64_t max = 0;           // sema: N
+    std::string key;           // our key among the waiters
+    std::string watch_prefix;  // every key of the line starts with it
+  };
+  virtual Line line() const = 0;
 };
 
 // Makes the recipe for one campaign, on its session (which gives the

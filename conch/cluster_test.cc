@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "conch/output.h"
 #include "conch/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -277,6 +278,9 @@ TEST_F(ClusterTest, PoweredOffTickWinnerLeavesAZombieNeverRerun) {
       0);
   ASSERT_TRUE(d_.WaitFor("victim", In(absl::Seconds(20))));
   const std::string tick(absl::StripAsciiWhitespace(*d_.Read("victim")));
+  // The tick as ls prints it (the job sees ….000Z; ls drops a zero
+  // fraction).
+  const std::string row = StoredTimestamp(tick);
   // Who won it: the history row of that tick names the daemon.
   std::string winner;
   ASSERT_TRUE(test::PollUntil(
@@ -285,7 +289,7 @@ TEST_F(ClusterTest, PoweredOffTickWinnerLeavesAZombieNeverRerun) {
                         Run({"cron", "ls", "fire", "--history", "100"});
                     for (absl::string_view line :
                          absl::StrSplit(ls.out, '\n')) {
-                      if (!absl::StrContains(line, tick)) continue;
+                      if (!absl::StrContains(line, row)) continue;
                       const size_t at = line.find("running on ");
                       if (at == absl::string_view::npos) return false;
                       winner = std::string(
@@ -306,7 +310,7 @@ TEST_F(ClusterTest, PoweredOffTickWinnerLeavesAZombieNeverRerun) {
                         Run({"cron", "ls", "fire", "--history", "100"});
                     for (absl::string_view line :
                          absl::StrSplit(ls.out, '\n')) {
-                      if (absl::StrContains(line, tick)) {
+                      if (absl::StrContains(line, row)) {
                         return absl::StrContains(line, "zombie");
                       }
                     }

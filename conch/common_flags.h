@@ -14,6 +14,9 @@
 //          --help)
 // (each one line; cut here).
 //
+// (Parsing lives in command_line.cc, the flags and checks in
+// common_flags.cc.)
+//
 // Resolve validates the values once more and turns them into options for
 // the etcd client (one-line InvalidArgument errors, exit 64). Nothing here
 // touches etcd.
@@ -44,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "conch/output.h"
 #include "core/etcd/connection.h"
 
 namespace CLI {
@@ -65,6 +69,8 @@ struct CommonFlags {
   std::string key;
   std::string user;
   bool json = false;
+  std::string output;     // -o, --output
+  std::string write_out;  // -w, --write-out (etcdctl's name for -o)
   std::string log_level = "warn";
   int verbose = 0;
 };
@@ -75,11 +81,17 @@ struct CommonOptions {
   std::string prefix;
   absl::Duration ttl;
   absl::Duration kill_after;
-  bool json = false;
+  OutputFormat output = OutputFormat::kAuto;
+  bool json = false;  // output == kJson
 
   // The deadline of one etcd call made now: --dial-timeout from now.
   absl::Time CallDeadline() const;
 };
+
+// Registers --json, -o/--output and -w/--write-out (group
+// kCommonFlagsGroup): the output format of conch's printing commands
+// (conch/output.h). Not for conchd, which prints no results.
+void AddOutputFlags(CLI::App& app, CommonFlags* flags);
 
 // The longest --ttl (and --dial-timeout) accepted.
 inline constexpr absl::Duration kMaxTtl = absl::Hours(24 * 365);

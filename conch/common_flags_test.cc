@@ -172,6 +172,7 @@ class ParseCommandLineTest : public ::testing::Test {
     app_.fallthrough();
     app_.footer("Examples:\n  conch run x -- true\n  conch show");
     AddCommonFlags(app_, &common_);
+    AddOutputFlags(app_, &common_);
     run_ = app_.add_subcommand("run", "runs a command");
     AddNameArgument(*run_, &name_, "office", /*new_name=*/true);
     CheckValues(

@@ -59,6 +59,29 @@ TEST(ConchCliTest, StatusJsonIsOneObject) {
                            HasSubstr("\"revision\":")));
 }
 
+// -o json and -w json (etcdctl's spelling) are --json; the table formats
+// leave status's `key: value` lines as they are.
+TEST(ConchCliTest, StatusOutputFormats) {
+  const std::string ep = test::SharedEtcd().endpoint();
+  test::CommandResult json = Conch({"status", "--json", "--endpoints", ep});
+  ASSERT_EQ(json.exit_code, 0) << json.DebugString();
+  EXPECT_THAT(json.out, testing::StartsWith("{\"endpoint\":"));
+  for (const char* flag : {"-o", "-w", "--output", "--write-out"}) {
+    test::CommandResult r = Conch({"status", flag, "json", "--endpoints", ep});
+    EXPECT_EQ(r.exit_code, 0) << r.DebugString();
+    EXPECT_EQ(r.out, json.out) << flag;  // nothing writes meanwhile
+    EXPECT_EQ(r.err, "");
+  }
+  test::CommandResult text = Conch({"status", "--endpoints", ep});
+  ASSERT_EQ(text.exit_code, 0) << text.DebugString();
+  for (const char* format : {"wide", "table", "tsv"}) {
+    test::CommandResult r = Conch({"status", "-o", format, "--endpoints", ep});
+    EXPECT_EQ(r.exit_code, 0) << r.DebugString();
+    EXPECT_EQ(r.out, text.out) << format;
+    EXPECT_EQ(r.err, "");
+  }
+}
+
 TEST(ConchCliTest, EndpointsComeFromTheEnvironment) {
   test::CommandResult r =
       Conch({"status"}, {{"CONCH_ENDPOINTS", test::SharedEtcd().endpoint()}});

@@ -21,12 +21,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "conch/cron_test_util.h"
 #include "conch/listening_daemon.h"
 #include "conch/test_util.h"
 #include "core/cron/cron.h"
-#include "core/etcd/connection.h"
 #include "core/etcd/test_dial.h"
-#include "core/records/names.h"
 #include "core/records/records.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -55,33 +54,9 @@ const google::protobuf::ListValue& List(const google::protobuf::Struct& s,
   return s.fields().at(key).list_value();
 }
 
-class ConchdHttpTest : public ::testing::Test {
+class ConchdHttpTest : public CronFixture {
  protected:
-  void SetUp() override {
-    prefix_ = test::UniquePrefix();
-    absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
-        etcd::DialTestServer(test::SharedEtcd());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
-    store_ = std::make_unique<etcd::CronStore>(conn_.get(), prefix_);
-  }
-
   std::string endpoints() const { return test::SharedEtcd().endpoint(); }
-
-  void Add(const std::string& name, const std::string& script,
-           const std::string& schedule = "@every 1s") {
-    test::CommandResult r = RunConch(
-        {"cron", "add", name, "--schedule", schedule, "--", "sh", "-c", script},
-        prefix_, test::SharedEtcd());
-    ASSERT_EQ(r.exit_code, 0) << r.DebugString();
-  }
-
-  std::vector<etcd::CronTick> History(const std::string& name) {
-    absl::StatusOr<std::vector<etcd::CronTick>> h =
-        store_->History(*EncodeName(name), etcd::kCronHistory, etcd::Soon());
-    EXPECT_TRUE(h.ok()) << h.status();
-    return h.ok() ? *h : std::vector<etcd::CronTick>{};
-  }
 
   std::string Metrics(ListeningDaemon& d) {
     absl::StatusOr<test::HttpResponse> r = d.Get("/metrics");
@@ -90,10 +65,6 @@ class ConchdHttpTest : public ::testing::Test {
     EXPECT_EQ(r->status_code, 200);
     return r->body;
   }
-
-  std::string prefix_;
-  std::unique_ptr<etcd::Connection> conn_;
-  std::unique_ptr<etcd::CronStore> store_;
 };
 
 TEST_F(ConchdHttpTest, MetricsMoveAsJobsRunOnTwoDaemons) {
@@ -250,7 +221,7 @@ TEST_F(ConchdHttpTest, StatusPageAndApiShowJobsOfficesAndSemaphores) {
       ListeningDaemon::Start("web1", prefix_, endpoints());
   ASSERT_NE(d, nullptr);
   Add("greet", "echo '<b>hello</b> & bye'");
-  Add("nightly", "true", "0 3 * * *");
+  AddJob("nightly", "0 3 * * *", "true");
   std::unique_ptr<ConchProcess> leader =
       ConchProcess::Start({"elect", "db-primary", "--", "sleep", "60"}, prefix_,
                           test::SharedEtcd());
@@ -362,7 +333,7 @@ TEST_F(ConchdHttpTest, AZombieStandsOutOnThePageAndInMetrics) {
     std::unique_ptr<ListeningDaemon> d1 =
         ListeningDaemon::Start("doomed", prefix_, endpoints());
     ASSERT_NE(d1, nullptr);
-    Add("long", "sleep 30", "@every 1h");
+    AddJob("long", "@every 1h", "sleep 30");
     test::CommandResult run =
         RunConch({"cron", "run", "long"}, prefix_, test::SharedEtcd());
     ASSERT_EQ(run.exit_code, 0) << run.DebugString();

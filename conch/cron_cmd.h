@@ -10,29 +10,36 @@
 //                            empty command, and for a relative one without
 //                            --dir; a command missing on this host is only
 //                            a warning. A name that was removed starts
-//                            with a clean history
-//   logs NAME ...            the output of its runs (cron_logs_cmd.h)
+//                            with a clean history. Prints "job NAME stored
+//                            (or replaced); next tick T" (T in the job's
+//                            zone); -o json: {"name", "replaced", "next",
+//                            "next_utc"}
 //   rm NAME [--purge]        delete the definition (exit 1: no such job); a
 //                            run in progress finishes and records its result;
 //                            --purge also deletes the job's history, also
 //                            after a plain rm (exit 1: neither a job nor a
-//                            history)
-//   ls [NAME] [--json] [--history K]  one row per job (or only NAME: exit 1
-//                            if there is no such job): name, schedule, zone,
-//                            next tick, last tick and its state; K past ticks
+//                            history). Prints nothing; -o json: {"name",
+//                            "purged", "deleted" (keys deleted)}
+//   ls [NAME] [--history K]  the jobs (cron_ls_cmd.h)
 //   run NAME [--timeout D] [--wait]
-//                            ask the daemons for an extra tick now; exit 0
-//                            once one claimed it, 75 if none did within D
-//                            (default 10s; the request is withdrawn), 1 for
-//                            no such job. --wait: wait for the run, print
-//                            its output and exit with its code (128+S for a
-//                            signal, 75 skipped, 70 zombie)
+//                            an extra tick now (cron_run_cmd.h)
+//   logs NAME ...            the output of its runs (cron_logs_cmd.h)
 //   next --schedule SPEC [--tz ZONE] [--from T] [--count K]
 //                            print the next K ticks after T (no etcd): a
-//                            preview, and how DST edges are checked end to
-//                            end
+//                            preview, and how DST edges are checked end
+//                            to end. One time a line in the zone, no
+//                            header; -o wide adds UTC as a second column;
+//                            -o json: [{"time", "utc"}, ...]
+//
+// Times are printed as conch/output.h's Timestamp: RFC 3339, milliseconds
+// only when the instant has some.
 //
 // Thread-compatible; runs on the main thread.
+//
+// Example:
+//   conch cron add backup --schedule '30 2 * * *' --tz Europe/Berlin --
+//       /usr/local/bin/backup
+//   conch cron next --schedule '30 2 * * *' --tz Europe/Berlin -o wide
 #ifndef CONCH_CONCH_CRON_CMD_H_
 #define CONCH_CONCH_CRON_CMD_H_
 
@@ -41,6 +48,8 @@
 
 #include "conch/common_flags.h"
 #include "conch/cron_logs_cmd.h"
+#include "conch/cron_ls_cmd.h"
+#include "conch/cron_run_cmd.h"
 
 namespace CLI {
 class App;
@@ -49,7 +58,7 @@ class App;
 namespace conch {
 
 struct CronArgs {
-  std::string name;
+  std::string name;  // add, rm
   std::string schedule;
   std::string tz = "UTC";
   std::string overlap = "allow";
@@ -60,11 +69,10 @@ struct CronArgs {
   std::string user;              // add --user
   bool purge = false;            // rm --purge
   std::vector<std::string> command;
-  int history = 0;
-  std::string timeout = "10s";
-  bool wait = false;  // run --wait
-  std::string from;   // next: RFC 3339, default now
+  std::string from;  // next: RFC 3339, default now
   int count = 5;
+  CronLsArgs ls;
+  CronRunArgs run;
   CronLogsArgs logs;
   // The subcommands (owned by the CLI11 app), set by SetupCron so that
   // RunCron can tell which one was parsed.

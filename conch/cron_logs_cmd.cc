@@ -12,7 +12,10 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "conch/cron_format.h"
 #include "conch/exit_codes.h"
+#include "conch/json_writer.h"
+#include "conch/output.h"
 #include "conch/wrapper.h"
 #include "core/base/mono_time.h"
 #include "core/base/notifier.h"
@@ -27,49 +30,83 @@
 namespace conch {
 namespace {
 
-// One run's output on stdout, with its header when `header`.
-void Print(absl::Time instant, const records::Result& r, bool header) {
-  if (header) {
-    // The state as `cron ls` words it, from the result alone.
-    etcd::CronTick t;
-    t.instant = instant;
-    t.claim.emplace();
-    t.claim->set_daemon(r.daemon());
-    t.result = r;
-    std::cout << "==> tick " << records::FormatRfc3339(instant) << " on "
-              << OneLine(r.daemon()) << ": "
-              << OneLine(etcd::FormatTickState(etcd::StateOfTick(t, {})))
-              << " <==\n";
+// Where the runs go: text (each run's output, after its header when
+// `headers`), one JSON array at Finish(), or one JSON object per line
+// (--follow).
+class Runs {
+ public:
+  Runs(const CronLogsArgs& a, const CommonOptions& o)
+      : name_(a.name), json_(o.json), lines_(a.follow) {
+    if (json_ && !lines_) array_.BeginArray();
   }
-  if (r.output_cut() > 0) {
-    std::cout << "[... " << r.output_cut()
-              << " bytes of output before this were not kept ...]\n";
-  }
-  std::cout << r.output_tail();
-  if (!r.output_tail().empty() && r.output_tail().back() != '\n') {
-    std::cout << "\n";
-  }
-  std::cout.flush();
-}
 
-// --tick T: that tick's output, or why there is none.
+  void Add(absl::Time instant, const records::Result& r, bool header) {
+    if (json_) {
+      JsonWriter one;
+      JsonWriter& w = lines_ ? one : array_;
+      const etcd::TickState s = StateOfResult(instant, r);
+      w.BeginObject()
+          .Field("job", name_)
+          .Field("tick", Timestamp(instant))
+          .Field("daemon", r.daemon())
+          .Field("state", etcd::TickStateName(s.kind))
+          .Field("text", etcd::FormatTickState(s));
+      WriteRunMembers(w, r);
+      w.EndObject();
+      if (lines_) std::cout << one.Finish() << std::endl;
+      return;
+    }
+    if (header) {
+      std::cout << "==> tick " << Timestamp(instant) << " on "
+                << OneLine(r.daemon()) << ": "
+                << OneLine(etcd::FormatTickState(StateOfResult(instant, r)))
+                << " <==\n";
+    }
+    if (r.output_cut() > 0) {
+      std::cout << "[... " << r.output_cut()
+                << " bytes of output before this were not kept ...]\n";
+    }
+    std::cout << r.output_tail();
+    if (!r.output_tail().empty() && r.output_tail().back() != '\n') {
+      std::cout << "\n";
+    }
+    std::cout.flush();
+  }
+
+  // The JSON array, when there is one (not --follow).
+  void Finish() {
+    if (!json_ || lines_) return;
+    array_.EndArray();
+    std::cout << array_.Finish() << std::endl;
+  }
+
+ private:
+  const std::string name_;
+  const bool json_;
+  const bool lines_;
+  JsonWriter array_;
+};
+
+// --tick T: that tick's output, or why there is none. A tick matches T to
+// the millisecond (as Timestamp prints it: a run asked for by `cron run`
+// has a finer instant).
 int PrintTick(const std::vector<etcd::CronTick>& history, absl::Time instant,
               const std::map<std::string, std::string>& live,
-              const std::string& name) {
+              const std::string& name, Runs& runs) {
   for (const etcd::CronTick& t : history) {
-    if (t.instant != instant) continue;
+    if (absl::ToUnixMillis(t.instant) != absl::ToUnixMillis(instant)) continue;
     if (t.result.has_value()) {
-      Print(t.instant, *t.result, /*header=*/false);
+      runs.Add(t.instant, *t.result, /*header=*/false);
       return kExitOk;
     }
     const etcd::TickState s = etcd::StateOfTick(t, live);
-    std::cerr << "conch: tick " << records::FormatRfc3339(instant) << " of "
+    std::cerr << "conch: tick " << Timestamp(t.instant) << " of "
               << OneLine(name) << " is " << OneLine(etcd::FormatTickState(s))
               << ": no output yet\n";
     return s.kind == etcd::TickState::Kind::kZombie ? kExitSoftware
                                                     : kExitTempFail;
   }
-  std::cerr << "conch: no tick " << records::FormatRfc3339(instant) << " of "
+  std::cerr << "conch: no tick " << Timestamp(instant) << " of "
             << OneLine(name) << " (cron ls " << OneLine(name)
             << " --history 100 lists them)\n";
   return kExitVacant;
@@ -153,12 +190,14 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
       return kExitVacant;
     }
   }
+  Runs runs(a, o);
   if (!a.tick.empty()) {
     absl::StatusOr<std::map<std::string, std::string>> live =
         store.LiveDaemons(o.CallDeadline());
     if (!live.ok()) return ReportFailure(live.status());
-    const int code =
-        PrintTick(*history, *records::ParseRfc3339(a.tick), *live, a.name);
+    const int code = PrintTick(*history, *records::ParseRfc3339(a.tick), *live,
+                               a.name, runs);
+    if (code == kExitOk) runs.Finish();
     if (!a.follow || code != kExitOk) return code;
   } else {
     // The newest `last` recorded runs, oldest first.
@@ -170,7 +209,10 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
     }
     std::reverse(done.begin(), done.end());
     const bool headers = a.last > 1 || a.follow;
-    for (const etcd::CronTick* t : done) Print(t->instant, *t->result, headers);
+    for (const etcd::CronTick* t : done) {
+      runs.Add(t->instant, *t->result, headers);
+    }
+    runs.Finish();
   }
   if (!a.follow) return kExitOk;
   std::set<absl::Time> printed;
@@ -195,7 +237,7 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
           continue;  // not a result of conch's: nothing to print
         }
         if (!printed.insert(*instant).second) continue;
-        Print(*instant, r, /*header=*/true);
+        runs.Add(*instant, r, /*header=*/true);
       }
     }
   }

@@ -3,17 +3,26 @@
 //
 //   (default)    the newest recorded run
 //   --last N     the newest N recorded runs (1 to 100)
-//   --tick T     the run of tick T (RFC 3339, as `cron ls` prints it)
+//   --tick T     the run of tick T (RFC 3339 with any offset, as `cron
+//                ls` prints it in the job's zone; matched to the
+//                millisecond)
 //   --follow     then every new run as its result is recorded, until
 //                interrupted (SIGINT/SIGTERM: exit 0)
 //
 // Each run is preceded by a header line when more than one can be printed
-// (`--last N` with N > 1, `--follow`):
-//   ==> tick 2026-12-03T07:00:00.000Z on node2: failed (code 3) <==
+// (`--last N` with N > 1, `--follow`), its tick in UTC as conch/output.h's
+// Timestamp prints it (milliseconds only when the instant has some):
+//   ==> tick 2026-12-03T07:00:00Z on node2: failed (code 3) <==
 // When the output was longer than what the job keeps (cron add
 // --keep-output, 4 KiB by default), the kept part starts at a line
 // boundary and is preceded by
 //   [... 12345 bytes of output before this were not kept ...]
+// -o json: one array of runs, oldest first (with --follow: one object per
+// line, the runs already recorded first), each {"job", "tick" (UTC),
+// "daemon", "state" (ok, failed, skipped), "text" ("failed (code 3)"),
+// "started", "ended", "exit_code"|"signal"|"skipped", "output",
+// "output_cut"}: the output inside the JSON, never raw. Other formats
+// print the text above.
 // Runs still in progress, and zombies, have no output yet: they are left
 // out of --last, and --tick names them on stderr (exit 75 running, 70
 // zombie).

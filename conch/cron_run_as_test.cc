@@ -3,70 +3,33 @@
 // runs as root in CI, and the user test is skipped otherwise), and the
 // commands `cron add` refuses (empty, relative without --dir) or only
 // warns about (missing on this host). Real etcd, real conchd.
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "conch/cron_test_util.h"
 #include "conch/test_util.h"
-#include "core/cron/cron.h"
-#include "core/etcd/connection.h"
-#include "core/etcd/test_dial.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/etcd_env.h"
 #include "testing/files.h"
-#include "testing/poll.h"
 
 namespace conch {
 namespace {
 
 using ::testing::HasSubstr;
 
-absl::Time In(absl::Duration d) { return absl::Now() + d; }
-
-class CronRunAsTest : public ::testing::Test {
+// Each test has a conchd d1 (see Daemon()).
+class CronRunAsTest : public CronFixture {
  protected:
   void SetUp() override {
-    prefix_ = test::UniquePrefix();
-    absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
-        etcd::DialTestServer(test::SharedEtcd());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
-    store_ = std::make_unique<etcd::CronStore>(conn_.get(), prefix_);
-    daemon_ = ConchProcess::Start(
-        {"--id", "d1", "--ttl", "2s", "--kill-after", "500ms"}, prefix_,
-        test::SharedEtcd(), {}, kConchdBinary);
-    ASSERT_TRUE(test::PollUntil(
-                    [&] {
-                      absl::StatusOr<std::map<std::string, std::string>> live =
-                          store_->LiveDaemons(etcd::Soon());
-                      return live.ok() && live->count("d1") == 1;
-                    },
-                    In(absl::Seconds(20)))
-                    .ok())
-        << daemon_->Stderr();
+    ASSERT_NO_FATAL_FAILURE(CronFixture::SetUp());
+    Daemon("d1");
   }
-  void TearDown() override {
-    if (daemon_ != nullptr && daemon_->Running()) {
-      daemon_->Signal(SIGKILL).IgnoreError();
-    }
-  }
-  test::CommandResult Conch(std::vector<std::string> args) {
-    return RunConch(std::move(args), prefix_, test::SharedEtcd());
-  }
-
-  std::string prefix_;
-  std::unique_ptr<etcd::Connection> conn_;
-  std::unique_ptr<etcd::CronStore> store_;
-  std::unique_ptr<ConchProcess> daemon_;
 };
 
 TEST_F(CronRunAsTest, ARelativeCommandRunsInItsDirectoryWithItsEnvironment) {

@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "conch/identity.h"
 #include "conch/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -183,7 +185,8 @@ TEST_F(ElectTest, TwoCandidatesExactlyOneRunsAndCleanExitHandsOverFast) {
   EXPECT_FALSE(d_.Exists("b.start"));
   test::CommandResult who = Who("x");
   EXPECT_EQ(who.exit_code, 0);
-  EXPECT_THAT(who.out, HasSubstr(absl::StrCat(" pid ", a->pid(), " ")));
+  EXPECT_THAT(who.out, HasSubstr(absl::StrCat("leader\t-\t", HostName(), "\t",
+                                              a->pid(), "\t")));
 
   Release("a");
   EXPECT_EQ(a->ExitCode(In(absl::Seconds(10))), 0) << a->Stderr();
@@ -217,6 +220,7 @@ TEST_F(ElectTest, WhoOnAVacantOfficePrintsNothingAndExits1) {
   test::CommandResult r = Who("nobody");
   EXPECT_EQ(r.exit_code, 1) << r.DebugString();
   EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "conch: office \"nobody\" is vacant\n");
 }
 
 TEST_F(ElectTest, WhoOnAHeldOfficePrintsTheHolderTextAndJson) {
@@ -225,9 +229,8 @@ TEST_F(ElectTest, WhoOnAHeldOfficePrintsTheHolderTextAndJson) {
   const std::string rev(absl::StripAsciiWhitespace(*d_.Read("a.rev")));
   test::CommandResult text = Who("x");
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_THAT(text.out,
-              AllOf(HasSubstr(absl::StrCat(" pid ", a->pid(), " ")),
-                    HasSubstr(" since 20"), HasSubstr(" rev " + rev)));
+  EXPECT_THAT(text.out, AllOf(HasSubstr(absl::StrCat("\t", a->pid(), "\t20")),
+                              HasSubstr("\t" + rev + "\n")));
   test::CommandResult json = Who("x", {"--json"});
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_THAT(json.out,
@@ -500,9 +503,11 @@ TEST_F(ElectTest, NamesWithSlashSpacesAndUnicodeStayInTheirOwnOffice) {
 TEST_F(ElectTest, WhoWatchPrintsEachNewLeader) {
   std::unique_ptr<ConchProcess> watch =
       ConchProcess::Start({"elect", "x", "--who", "--watch"}, prefix_, etcd());
-  ASSERT_TRUE(test::PollUntil([&] { return watch->Stdout() == "vacant\n"; },
-                              In(absl::Seconds(10)))
-                  .ok());
+  ASSERT_TRUE(
+      test::PollUntil(
+          [&] { return absl::EndsWith(watch->Stdout(), "): vacant\n"); },
+          In(absl::Seconds(10)))
+          .ok());
   std::unique_ptr<ConchProcess> a = Elect("x", {}, Holder("a"));
   ASSERT_TRUE(d_.WaitFor("a.start", In(absl::Seconds(10))));
   std::unique_ptr<ConchProcess> b = Elect("x", {}, Holder("b"));
@@ -511,19 +516,30 @@ TEST_F(ElectTest, WhoWatchPrintsEachNewLeader) {
   ASSERT_TRUE(d_.WaitFor("b.start", In(absl::Seconds(10))));
   Release("b");
   EXPECT_EQ(b->ExitCode(In(absl::Seconds(10))), 0);
+  // Vacant, a, a with b standing by, b, vacant: each change a block that
+  // starts with "TIME office x (rev R):".
   ASSERT_TRUE(test::PollUntil(
                   [&] {
                     std::vector<std::string> lines = absl::StrSplit(
                         watch->Stdout(), '\n', absl::SkipEmpty());
-                    return lines.size() >= 4 && lines.back() == "vacant";
+                    return lines.size() >= 5 &&
+                           absl::EndsWith(lines.back(), "): vacant");
                   },
                   In(absl::Seconds(10)))
                   .ok())
       << watch->Stdout();
-  std::vector<std::string> lines =
-      absl::StrSplit(watch->Stdout(), '\n', absl::SkipEmpty());
-  EXPECT_THAT(lines[1], HasSubstr(absl::StrCat(" pid ", a->pid(), " ")));
-  EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(" pid ", b->pid(), " ")));
+  const std::string out = watch->Stdout();
+  const size_t a_leads =
+      out.find(absl::StrCat("leader\t-\t", HostName(), "\t", a->pid(), "\t"));
+  const size_t b_leads =
+      out.find(absl::StrCat("leader\t-\t", HostName(), "\t", b->pid(), "\t"));
+  const size_t b_stands_by =
+      out.find(absl::StrCat("standby\t1\t", HostName(), "\t", b->pid(), "\t"));
+  ASSERT_NE(a_leads, std::string::npos) << out;
+  ASSERT_NE(b_leads, std::string::npos) << out;
+  EXPECT_LT(a_leads, b_stands_by) << out;
+  EXPECT_LT(b_stands_by, b_leads) << out;
+  EXPECT_THAT(out, HasSubstr(" office x (rev ")) << out;
   ASSERT_TRUE(watch->Signal(SIGTERM).ok());
   EXPECT_EQ(watch->ExitCode(In(absl::Seconds(10))), 0);
 }

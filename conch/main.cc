@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "conch/common_flags.h"
+#include "conch/completion_cmd.h"
 #include "conch/cron_cmd.h"
 #include "conch/elect_cmd.h"
 #include "conch/sema_cmd.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
 
   conch::CommonFlags common;
   conch::AddCommonFlags(app, &common);
+  conch::AddOutputFlags(app, &common);
 
   conch::ElectArgs elect_args;
   CLI::App* elect = conch::SetupElect(app, &elect_args);
@@ -60,11 +62,20 @@ int main(int argc, char** argv) {
   CLI::App* cron = conch::SetupCron(app, &cron_args);
   conch::StatusArgs status_args;
   CLI::App* status = conch::SetupStatus(app, &status_args);
+  conch::CompletionArgs completion_args;
+  CLI::App* completion = conch::SetupCompletion(app, &completion_args);
+  // The subcommands that run a command after "--".
+  const std::vector<const CLI::App*> runners = {elect, sema,
+                                                cron_args.apps.add};
 
   std::vector<std::string> command;  // after "--"
-  if (std::optional<int> done = conch::ParseCommandLine(
-          app, argc, argv, &command, {elect, sema, cron_args.apps.add})) {
+  if (std::optional<int> done =
+          conch::ParseCommandLine(app, argc, argv, &command, runners)) {
     return *done;
+  }
+  // Needs only the command definitions: no etcd, no Resolve().
+  if (completion->parsed()) {
+    return conch::RunCompletion(app, completion_args, runners);
   }
   // What only the combination of flags can tell, with the subcommand's
   // help as the hint (the subcommands check again).

@@ -367,10 +367,10 @@ TEST_F(NetFaultTest, IdleWatchOnADeadConnectionIsFoundByPings) {
   ASSERT_GT(ChildPid("h"), 0);
   std::unique_ptr<ConchProcess> w = ConchProcess::Start(
       {"elect", "x", "--who", "--watch"}, prefix_, proxy_->endpoint());
-  ASSERT_TRUE(
-      test::PollUntil([&] { return absl::StrContains(w->Stdout(), " pid "); },
-                      In(absl::Seconds(10)))
-          .ok())
+  ASSERT_TRUE(test::PollUntil(
+                  [&] { return absl::StrContains(w->Stdout(), "leader\t"); },
+                  In(absl::Seconds(10)))
+                  .ok())
       << w->Stderr();
   proxy_->SetMode(Mode::kPassNew);
   ASSERT_TRUE(h->Signal(SIGTERM).ok());

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -10,8 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "conch/contenders.h"
 #include "conch/exit_codes.h"
 #include "conch/json_writer.h"
+#include "conch/who_cmd.h"
 #include "conch/wrapper.h"
 #include "core/etcd/connection.h"
 #include "core/etcd/kv.h"
@@ -30,8 +33,13 @@ constexpr int64_t kMaxMax = 1000000;
 class SemaAcquirer : public Acquirer {
  public:
   SemaAcquirer(etcd::Session& session, const std::string& group, int64_t max,
-               const SemaArgs& args)
-      : sem_(&session, group, max), session_(session), max_(max), args_(args) {}
+               std::string encoded, const SemaArgs& args)
+      : sem_(&session, group, max),
+        session_(session),
+        group_(group),
+        max_(max),
+        encoded_(std::move(encoded)),
+        args_(args) {}
 
   absl::StatusOr<bool> Enter(absl::Time deadline) override {
     const records::Holder holder =
@@ -67,73 +75,23 @@ class SemaAcquirer : public Acquirer {
     return absl::StrCat("semaphore ", args_.name, " (max ", max_, ", slot ",
                         sem_.slot(), ", rev ", sem_.revision(), ")");
   }
+  Line line() const override {
+    return {Contenders::Kind::kSemaphore,
+            args_.name,
+            encoded_,
+            max_,
+            sem_.queue_key(),
+            group_};
+  }
 
  private:
   etcd::Semaphore sem_;
   etcd::Session& session_;
+  const std::string group_;
   const int64_t max_;
+  const std::string encoded_;
   const SemaArgs& args_;
 };
-
-// The stored record with the key's revision and the key added.
-void WriteRecord(JsonWriter& w, const std::string& value, int64_t rev,
-                 const std::string& key) {
-  records::Holder h;
-  w.BeginObject().Members(records::FromJson(value, &h).ok() ? value : "");
-  w.Field("rev", rev).Field("key", key).EndObject();
-}
-
-int RunWho(const SemaArgs& args, const CommonOptions& o,
-           const std::string& name_prefix, int64_t max) {
-  absl::StatusOr<std::unique_ptr<etcd::Connection>> conn =
-      etcd::Connection::Dial(o.connection);
-  if (!conn.ok()) return ReportFailure(conn.status());
-  absl::StatusOr<std::vector<etcd::SemaGroup>> groups =
-      etcd::Semaphore::Inspect(etcd::Kv(conn->get()), name_prefix, max,
-                               absl::Now() + o.connection.dial_timeout);
-  if (!groups.ok()) return ReportFailure(groups.status());
-  bool held = false;
-  if (o.json) {
-    JsonWriter w;
-    w.BeginObject().Field("name", args.name).Key("groups").BeginArray();
-    for (const etcd::SemaGroup& g : *groups) {
-      w.BeginObject().Field("max", g.max).Key("holders").BeginArray();
-      for (const etcd::SemaGroup::Holder& h : g.holders) {
-        WriteRecord(w, h.value, h.revision, h.key);
-      }
-      w.EndArray().Key("waiters").BeginArray();
-      for (const etcd::KeyValue& kv : g.waiters) {
-        WriteRecord(w, kv.value, kv.create_revision, kv.key);
-      }
-      w.EndArray().EndObject();
-      held = held || !g.holders.empty();
-    }
-    w.EndArray().EndObject();
-    std::cout << w.Finish() << std::endl;
-    return held ? kExitOk : kExitVacant;
-  }
-  for (const etcd::SemaGroup& g : *groups) {
-    for (const etcd::SemaGroup::Holder& h : g.holders) {
-      records::Holder r;
-      const absl::Status parsed = records::FromJson(h.value, &r);
-      std::cout << "max " << g.max << " slot " << h.slot << ": ";
-      if (parsed.ok()) {
-        std::cout << OneLine(r.host()) << " pid " << r.pid() << " since "
-                  << OneLine(r.since()) << " rev " << h.revision << " lease "
-                  << OneLine(r.lease()) << "\n";
-      } else {
-        std::cout << "(unreadable holder record: " << parsed.message()
-                  << ") rev " << h.revision << "\n";
-      }
-      held = true;
-    }
-    if (!g.holders.empty() || !g.waiters.empty()) {
-      std::cout << "max " << g.max << " waiting: " << g.waiters.size() << "\n";
-    }
-  }
-  std::cout.flush();
-  return held ? kExitOk : kExitVacant;
-}
 
 }  // namespace
 
@@ -163,7 +121,13 @@ CLI::App* SetupSema(CLI::App& root, SemaArgs* a) {
                                                kMaxMax);
               });
   CLI::Option* who = sub->add_flag(
-      "--who", a->who, "list holders and waiters (exit 1: nobody holds)");
+      "--who", a->who,
+      "list the holders and the waiters in line, of every N or of --max N "
+      "(exit 1: nobody holds)");
+  sub->add_flag("--watch", a->watch,
+                "with --who: print the list again on every change, until "
+                "interrupted")
+      ->needs(who);
   AddCampaignFlags(*sub, &a->run, "a slot");
   CheckCampaignFlags(*sub, who);
   sub->footer(
@@ -198,15 +162,19 @@ int RunSema(const SemaArgs& args, const CommonFlags& common) {
     if (!parsed.ok()) return ReportFailure(parsed.status());
     max = *parsed;
   }
+  if (args.watch && !args.who) {
+    return ReportFailure(absl::InvalidArgumentError("--watch goes with --who"));
+  }
   if (args.who) {
     if (absl::Status alone = CheckLookOnly(args.run); !alone.ok()) {
       return ReportFailure(alone);
     }
-    return RunWho(args, *o, name_prefix, max);
+    return RunWho({Contenders::Kind::kSemaphore, *encoded, max, args.watch},
+                  *o);
   }
   const std::string group = absl::StrCat(name_prefix, max, "/");
   return RunCampaignCommand(args.run, *o, [&](etcd::Session& session) {
-    return std::make_unique<SemaAcquirer>(session, group, max, args);
+    return std::make_unique<SemaAcquirer>(session, group, max, *encoded, args);
   });
 }
 

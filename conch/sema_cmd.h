@@ -1,6 +1,6 @@
 // `conch sema NAME --max N [flags] -- CMD [ARGS…]`: runs CMD while fewer
 // than N holders of semaphore NAME run, otherwise queues (strict FIFO);
-// `conch sema NAME [--max N] --who [--json]` lists holders and waiters
+// `conch sema NAME [--max N] --who [--watch]` lists holders and waiters
 // (every N group of the name without --max). See docs/sema.md and spec 03.
 //
 // Exit codes as for elect (campaign.h); --who: 0 somebody holds, 1 nobody;
@@ -23,6 +23,7 @@ struct SemaArgs {
   std::string name;
   std::string max;  // as typed; validated in RunSema
   bool who = false;
+  bool watch = false;
   CampaignFlags run;
 };
 

@@ -27,6 +27,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 absl::Time In(absl::Duration d) { return absl::Now() + d; }
@@ -113,8 +114,9 @@ TEST_F(SemaTest, NPlusOneContendersRunExactlyN) {
   EXPECT_EQ(who.exit_code, 0) << who.DebugString();
   EXPECT_THAT(
       who.out,
-      AllOf(HasSubstr("max 3 slot 0: "), HasSubstr("max 3 slot 1: "),
-            HasSubstr("max 3 slot 2: "), HasSubstr("max 3 waiting: 1")));
+      AllOf(HasSubstr("holder\t-\t3\t0\t"), HasSubstr("holder\t-\t3\t1\t"),
+            HasSubstr("holder\t-\t3\t2\t"), HasSubstr("waiter\t1\t3\t-\t"),
+            Not(HasSubstr("waiter\t2\t"))));
   EXPECT_EQ(Running(ids), 3);
   for (const std::string& id : ids) Release(id);
   for (auto& p : procs) EXPECT_EQ(p->ExitCode(In(absl::Seconds(20))), 0);
@@ -195,8 +197,8 @@ TEST_F(SemaTest, MismatchedMaxLandsInSeparateGroups) {
                       In(absl::Seconds(10)))
           .ok());
   test::CommandResult who = Who("s");
-  EXPECT_THAT(who.out, AllOf(HasSubstr("max 2 waiting: 1"),
-                             HasSubstr("max 3 waiting: 0")));
+  EXPECT_THAT(who.out, AllOf(HasSubstr("waiter\t1\t2\t-\t"),
+                             Not(HasSubstr("waiter\t1\t3\t"))));
   EXPECT_EQ(Running(ids2), 2);
   for (const std::string& id : ids2) Release(id);
   for (const std::string& id : ids3) Release(id);
@@ -287,16 +289,15 @@ TEST_F(SemaTest, WhoListsHoldersWaitersAndJsonAndExits1WhenNobodyHolds) {
   const std::string rev = env.back();
   test::CommandResult text = Who("s", {"--max", "1"});
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_THAT(text.out,
-              AllOf(HasSubstr(absl::StrCat("max 1 slot 0: ")),
-                    HasSubstr(absl::StrCat(" pid ", a->pid(), " since ")),
-                    HasSubstr(" rev " + rev), HasSubstr("max 1 waiting: 1")));
+  EXPECT_THAT(text.out, AllOf(HasSubstr("holder\t-\t1\t0\t"),
+                              HasSubstr(absl::StrCat("\t", a->pid(), "\t20")),
+                              HasSubstr("\t" + rev + "\n"),
+                              HasSubstr(absl::StrCat("waiter\t1\t1\t-\t"))));
   test::CommandResult json = Who("s", {"--json"});
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_THAT(json.out,
-              AllOf(HasSubstr("\"max\":1"), HasSubstr("\"state\":\"holding\""),
-                    HasSubstr("\"slot\":0"), HasSubstr("\"rev\":" + rev),
-                    HasSubstr("\"state\":\"waiting\""),
+              AllOf(HasSubstr("\"max\":1"), HasSubstr("{\"slot\":0,"),
+                    HasSubstr("\"rev\":" + rev), HasSubstr("{\"position\":1,"),
                     HasSubstr(absl::StrCat("\"pid\":", b->pid()))));
   // Another N: nobody holds that group.
   EXPECT_EQ(Who("s", {"--max", "4"}).exit_code, 1);

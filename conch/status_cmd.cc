@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "conch/exit_codes.h"
 #include "conch/json_writer.h"
+#include "conch/output.h"
 #include "core/etcd/connection.h"
 #include "core/etcd/maintenance.h"
 #include "core/view/cluster_view.h"
@@ -111,7 +112,7 @@ int RunStatus(const StatusArgs& /*args*/, const CommonFlags& common) {
           w.Field("host", d.record.host())
               .Field("pid", int64_t{d.record.pid()})
               .Field("version", d.record.version())
-              .Field("since", d.record.since());
+              .Field("since", StoredTimestamp(d.record.since()));
         } else {
           w.Field("error", d.error);
         }

@@ -29,13 +29,15 @@ absl::Status Errno(absl::string_view what) {
 
 // The child's environment: ours, then `extra`, then what the shell needs.
 std::vector<std::string> ShellEnvironment(
-    const std::map<std::string, std::string>& extra) {
+    const std::map<std::string, std::string>& extra, bool line_editing) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const char* eq = std::strchr(*e, '=');
     if (eq == nullptr) continue;
     env[std::string(*e, eq - *e)] = eq + 1;
   }
+  // Readline's settings: its defaults, not the host's /etc/inputrc.
+  if (line_editing) env["INPUTRC"] = "/dev/null";
   for (const auto& [k, v] : extra) env[k] = v;
   env["PS1"] = PtyShell::kPrompt;
   env["PS2"] = "";
@@ -64,14 +66,24 @@ absl::StatusOr<std::unique_ptr<PtyShell>> PtyShell::Start(
     return s;
   }
   // Everything the child needs is prepared before fork.
-  const std::vector<std::string> env_strings = ShellEnvironment(options.env);
+  const std::vector<std::string> env_strings =
+      ShellEnvironment(options.env, options.line_editing);
   std::vector<char*> envp;
   for (const std::string& e : env_strings) {
     envp.push_back(const_cast<char*>(e.c_str()));
   }
   envp.push_back(nullptr);
-  const char* argv[] = {"/bin/bash",   "--norc", "--noprofile",
-                        "--noediting", "-i",     nullptr};
+  std::vector<const char*> argv;
+  if (options.shell == Shell::kZsh) {
+    // -f: no rc files; +o promptsp: no "%" line before each prompt.
+    argv = {"/bin/zsh", "-f", "+o", "promptsp"};
+    if (!options.line_editing) argv.push_back("+Z");
+  } else {
+    argv = {"/bin/bash", "--norc", "--noprofile"};
+    if (!options.line_editing) argv.push_back("--noediting");
+  }
+  argv.push_back("-i");
+  argv.push_back(nullptr);
   const std::string cwd = options.cwd;
 
   const pid_t pid = fork();
@@ -102,7 +114,7 @@ absl::StatusOr<std::unique_ptr<PtyShell>> PtyShell::Start(
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    execve(argv[0], const_cast<char* const*>(argv), envp.data());
+    execve(argv[0], const_cast<char* const*>(argv.data()), envp.data());
     _exit(127);
   }
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
@@ -150,6 +162,7 @@ bool PtyShell::ReadSome(absl::Time deadline) {
   while (true) {
     const ssize_t n = read(master_, buf, sizeof(buf));
     if (n > 0) {
+      raw_.append(buf, static_cast<size_t>(n));
       // The terminal turns "\n" into "\r\n": keep plain lines.
       screen_ += absl::StrReplaceAll(absl::string_view(buf, n), {{"\r", ""}});
       continue;

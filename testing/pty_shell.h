@@ -1,6 +1,7 @@
-// PtyShell: an interactive bash on a real pseudo-terminal, for tests of
-// terminal behaviour as a person at a keyboard would meet it: job control
-// (Ctrl-Z, `fg`, `bg`), Ctrl-C, and what is drawn on the screen.
+// PtyShell: an interactive bash (or zsh) on a real pseudo-terminal, for
+// tests of terminal behaviour as a person at a keyboard would meet it: job
+// control (Ctrl-Z, `fg`, `bg`), Ctrl-C, TAB completion, and what is drawn
+// on the screen.
 //
 // Contract:
 //   * Start() opens a pseudo-terminal pair and runs `bash --norc
@@ -9,6 +10,15 @@
 //     turns job control on, puts each job in its own process group and
 //     gives it the terminal. The prompt is PtyShell::kPrompt; Start()
 //     returns once the first prompt was drawn.
+//   * Options::line_editing drops --noediting: readline reads the line, so
+//     TAB completes (completion is off without it). Readline then reads
+//     $INPUTRC, /dev/null unless Options::env sets it, so that the host's
+//     /etc/inputrc changes nothing. The screen also shows what readline
+//     draws: a bell (\a) for an ambiguous completion, the list of
+//     candidates after a second TAB, bracketed-paste switches (ESC [?2004h).
+//   * Options::shell = kZsh runs `zsh -f +o promptsp -i` instead (no rc
+//     files; zle, zsh's line editor, only with line_editing), with the same
+//     prompt.
 //   * Type() writes keys to the terminal as typed (the line discipline
 //     echoes them and turns ^C, ^Z, ^\ into signals for the foreground
 //     job): Type("fg\n"), Type(PtyShell::kCtrlZ).
@@ -53,11 +63,18 @@ class PtyShell {
   static constexpr char kCtrlZ[] = "\x1a";
   static constexpr char kCtrlBackslash[] = "\x1c";
 
+  enum class Shell { kBash, kZsh };
+
   struct Options {
     // Added to the test's environment (overriding equal names).
     std::map<std::string, std::string> env;
     // The shell's working directory; empty: the test's.
     std::string cwd;
+    // Which shell runs.
+    Shell shell = Shell::kBash;
+    // Line editing on (bash's readline, zsh's zle), as a person has it: TAB
+    // completes. Off by default: the screen shows plain echoed lines.
+    bool line_editing = false;
   };
 
   static absl::StatusOr<std::unique_ptr<PtyShell>> Start(
@@ -84,6 +101,9 @@ class PtyShell {
   void MarkPast(absl::string_view text);
 
   const std::string& screen() const { return screen_; }
+  // Every byte the terminal showed, carriage returns and escape sequences
+  // included (screen() drops the "\r"s): for output drawn in place.
+  const std::string& raw() const { return raw_; }
   pid_t pid() const { return pid_; }
 
  private:
@@ -95,6 +115,7 @@ class PtyShell {
   const int master_;
   const pid_t pid_;
   std::string screen_;
+  std::string raw_;
   size_t mark_ = 0;
 };
 

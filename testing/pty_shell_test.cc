@@ -11,6 +11,7 @@ namespace conch::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 absl::Time Soon() { return absl::Now() + absl::Seconds(10); }
 
@@ -48,6 +49,47 @@ TEST(PtyShellTest, CtrlZStopsTheForegroundJobAndFgResumesIt) {
   absl::StatusOr<std::string> code = s.Run("echo $?", Soon());
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, "130\n");
+}
+
+TEST(PtyShellTest, TabCompletesOnlyWithLineEditing) {
+  for (const bool editing : {false, true}) {
+    PtyShell::Options options;
+    options.line_editing = editing;
+    absl::StatusOr<std::unique_ptr<PtyShell>> sh = PtyShell::Start(options);
+    ASSERT_TRUE(sh.ok()) << sh.status();
+    PtyShell& s = **sh;
+    ASSERT_TRUE(s.Run("pty_tab_target() { echo ran-$1; }", Soon()).ok());
+    s.Mark();
+    ASSERT_TRUE(s.Type("pty_tab_tar\t").ok());
+    if (editing) {
+      // Readline completes the name and adds a space.
+      ASSERT_TRUE(s.WaitFor("pty_tab_target ", Soon()).ok()) << s.SinceMark();
+      ASSERT_TRUE(s.Type("x\n").ok());
+      ASSERT_TRUE(s.WaitFor("ran-x\n", Soon()).ok()) << s.SinceMark();
+    } else {
+      // The TAB is part of the line: no such command.
+      ASSERT_TRUE(s.Type("\n").ok());
+      ASSERT_TRUE(s.WaitFor("command not found", Soon()).ok()) << s.SinceMark();
+      EXPECT_THAT(s.SinceMark(), Not(HasSubstr("ran-")));
+    }
+  }
+}
+
+TEST(PtyShellTest, ZshWithLineEditingCompletes) {
+  PtyShell::Options options;
+  options.shell = PtyShell::Shell::kZsh;
+  options.line_editing = true;
+  absl::StatusOr<std::unique_ptr<PtyShell>> sh = PtyShell::Start(options);
+  ASSERT_TRUE(sh.ok()) << sh.status();
+  PtyShell& s = **sh;
+  s.Mark();
+  ASSERT_TRUE(s.Type("pty_zsh_target() { echo zsh-$ZSH_VERSION-$1; }\n").ok());
+  ASSERT_TRUE(s.WaitForPrompt(Soon()).ok()) << s.SinceMark();
+  ASSERT_TRUE(s.Type("pty_zsh_tar\t").ok());
+  ASSERT_TRUE(s.WaitFor("pty_zsh_target ", Soon()).ok()) << s.SinceMark();
+  ASSERT_TRUE(s.Type("y\n").ok());
+  ASSERT_TRUE(s.WaitFor("zsh-5", Soon()).ok()) << s.SinceMark();
+  ASSERT_TRUE(s.WaitFor("-y\n", Soon()).ok()) << s.SinceMark();
 }
 
 }  // namespace

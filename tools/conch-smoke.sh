@@ -88,8 +88,13 @@ expect 1 sema "$NAME" --who
 step "5. cron: @every ${EVERY}, one tick later exactly one result"
 expect 0 cron add "$NAME" --schedule "@every ${EVERY}" -- true
 JOB_ADDED=1
-ticks() { "$CONCH" cron ls "$NAME" --history 100 | grep -c '^  ' || true; }
-ok_ticks() { "$CONCH" cron ls "$NAME" --history 100 | grep -c '^  .*  ok  ' || true; }
+# The rows of ls's history table: after the empty line and the table's
+# header, tab-separated JOB TICK STATE DAEMON REV (docs/cli.md).
+tick_rows() {
+  "$CONCH" cron ls "$NAME" --history 100 -o tsv | awk 'h {print} /^$/ {getline; h = 1}'
+}
+ticks() { tick_rows | grep -c . || true; }
+ok_ticks() { tick_rows | awk -F'\t' '$3 == "ok"' | grep -c . || true; }
 period_s="$("$CONCH" cron next --schedule "@every ${EVERY}" --count 2 |
   awk '{print $1}' | xargs -n1 date +%s -d | awk 'NR==1 {a=$1} NR==2 {print $1-a}')"
 deadline=$((SECONDS + 2 * period_s + 10))

@@ -119,7 +119,7 @@ step_elect() {
     sleep 0.1
   done
   show conch elect demo --who --endpoints "$ep"
-  conch_log "candidate B queues behind A, then runs when A is done"
+  conch_log "candidate B queues behind A (on a terminal it shows its place in line), then runs when A is done"
   show conch elect demo --endpoints "$ep" -- sh -c \
     'echo "[B] I lead office $CONCH_NAME with fencing token CONCH_REV=$CONCH_REV"'
   wait "$a"
@@ -138,7 +138,7 @@ step_sema() {
     sleep 0.1  # a defined arrival order for the demo
   done
   local deadline=$((SECONDS + 10))
-  until conch sema pool --who --endpoints "$ep" 2>/dev/null | grep -q "waiting: 3"; do
+  until [ "$(conch sema pool --who --endpoints "$ep" 2>/dev/null | grep -c '^waiter')" -ge 3 ]; do
     ((SECONDS < deadline)) || break
     sleep 0.05
   done
@@ -171,7 +171,9 @@ step_cron() {
   conch_log "letting five ticks pass"
   local deadline=$((SECONDS + 15)) n=0
   while ((SECONDS < deadline)); do
-    n="$(conch cron ls --history 100 --endpoints "$ep" 2>/dev/null | grep -c '  ok  ' || true)"
+    # The history table follows an empty line: JOB TICK STATE DAEMON REV.
+    n="$(conch cron ls --history 100 -o tsv --endpoints "$ep" 2>/dev/null |
+      awk -F'\t' 'h && $3 == "ok" {n++} /^$/ {getline; h = 1} END {print n + 0}' || true)"
     ((n >= 5)) && break
     sleep 0.2
   done

@@ -43,6 +43,9 @@ PACKAGES=(
   procps
   curl
   python3
+  help2man
+  groff-base
+  zsh
 )
 
 # conchd's HTTP libraries and the test-only prometheus and chromium, installed
@@ -60,7 +63,7 @@ LEAN_PACKAGES=(
 COMMANDS=(
   bazel protoc grpc_cpp_plugin pkg-config etcd etcdctl
   clang-format clang-tidy openssl pgrep npm curl python3
-  promtool prometheus chromium
+  promtool prometheus chromium help2man groff zsh
 )
 
 etcd_server_was_installed=0

@@ -136,6 +136,7 @@ ClusterView SampleView() {
     std::string output = absl::StrCat(kHostile, "\n");
     for (int i = 1; i <= 30; ++i) absl::StrAppend(&output, "line ", i, "\n");
     t.result->set_output_tail(output);
+    t.result->set_output_cut(5000);  // 5000 bytes before the tail were cut
     hostile.ticks.push_back(Tick(std::move(t)));
   }
   v.jobs.push_back(std::move(hostile));

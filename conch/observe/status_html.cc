@@ -277,10 +277,14 @@ std::string Output(const TickView& t) {
   int total = 0;
   absl::string_view tail =
       LastLines(t.tick.result->output_tail(), kTailLines, &total);
-  const std::string summary =
+  std::string summary =
       total > kTailLines
           ? absl::StrCat("last ", kTailLines, " of ", total, " lines")
           : absl::StrCat(total, total == 1 ? " line" : " lines");
+  if (const int cut = t.tick.result->output_cut(); cut > 0) {
+    // What `cron logs` marks: the bytes before the kept tail.
+    absl::StrAppend(&summary, " kept; ", cut, " bytes before them were not");
+  }
   const bool open = t.state.kind == TickState::Kind::kFailed;
   return absl::StrCat("<details", open ? " open" : "", "><summary>", summary,
                       "</summary><pre>", HtmlEscape(tail), "</pre></details>");

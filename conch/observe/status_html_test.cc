@@ -297,7 +297,8 @@ TEST(StatusHtmlTest, OutputTailShowsTheLastLinesEscaped) {
   // Failed output is open; 31 lines kept, the last 20 shown.
   EXPECT_TRUE(absl::StrContains(
       row,
-      "<details open><summary>last 20 of 31 lines</summary><pre>line 11\n"));
+      "<details open><summary>last 20 of 31 lines kept; 5000 bytes before "
+      "them were not</summary><pre>line 11\n"));
   EXPECT_TRUE(absl::StrContains(row, "line 30</pre>"));
   EXPECT_FALSE(absl::StrContains(row, "line 10\n"));
 }

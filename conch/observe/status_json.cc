@@ -103,6 +103,9 @@ void WriteTick(JsonWriter& w, const TickView& t, const PageContext& ctx) {
     if (r.has_signal()) w.Field("signal", int64_t{r.signal()});
     if (r.has_skipped()) Str(w, "skipped", r.skipped());
     Str(w, "output_tail", r.output_tail());
+    if (r.output_cut() > 0) {
+      w.Field("output_cut", int64_t{r.output_cut()});
+    }
   } else if (tick.claim.has_value() &&
              (t.state.kind == TickState::Kind::kRunning ||
               t.state.kind == TickState::Kind::kZombie)) {

@@ -181,6 +181,7 @@ TEST(StatusJsonTest, HostileValuesStayValidJson) {
   const Struct& tick = At(List(At(List(doc, "jobs"), 1), "ticks"), 0);
   EXPECT_TRUE(absl::StartsWith(Str(tick, "output_tail"),
                                absl::StrCat(clean, "\nline 1\n")));
+  EXPECT_EQ(Num(tick, "output_cut"), 5000);
   // A self id and an error with quotes and controls.
   PageContext ctx = SampleContext();
   ctx.self_id = "\"\n\\";
@@ -289,6 +290,7 @@ TEST(StatusJsonTest, TicksCarryStateTimingAndOutcome) {
   EXPECT_EQ(Str(ok, "ended"), "2026-12-01T07:00:01.510Z");
   EXPECT_EQ(Num(ok, "duration_seconds"), 1.5);
   EXPECT_EQ(Str(ok, "output_tail"), "saved\n");
+  EXPECT_FALSE(Has(ok, "output_cut"));  // nothing was cut
   EXPECT_FALSE(Has(ok, "elapsed_seconds"));
   EXPECT_FALSE(Has(ok, "signal"));
 

@@ -106,7 +106,8 @@ std::vector<TxnOp> CronStore::HistoryDeletes(absl::string_view encoded) const {
 }
 
 absl::Status CronStore::AddJob(absl::string_view name, const records::Job& job,
-                               bool replace, absl::Time deadline) const {
+                               bool replace, absl::Time deadline,
+                               bool* replaced) const {
   absl::StatusOr<std::string> encoded_or = Encode(name);
   if (!encoded_or.ok()) return encoded_or.status();
   const std::string encoded = *std::move(encoded_or);
@@ -128,11 +129,12 @@ absl::Status CronStore::AddJob(absl::string_view name, const records::Job& job,
     return absl::AlreadyExistsError(absl::StrCat(
         "job \"", name, "\" already exists (use --replace to change it)"));
   }
+  if (replaced != nullptr) *replaced = !r_or->succeeded;
   return absl::OkStatus();
 }
 
 absl::Status CronStore::RemoveJob(absl::string_view name, absl::Time deadline,
-                                  bool purge) const {
+                                  bool purge, int64_t* deleted) const {
   absl::StatusOr<std::string> encoded = Encode(name);
   if (!encoded.ok()) return encoded.status();
   const std::string job_key = NameKey(prefix_, "cron/job", *encoded);
@@ -147,14 +149,14 @@ absl::Status CronStore::RemoveJob(absl::string_view name, absl::Time deadline,
   }
   absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
   if (!r.ok()) return r.status();
-  if (r->succeeded) return absl::OkStatus();
   int64_t purged = 0;
   for (const auto& result : r->results) {
     if (const DeleteResult* d = std::get_if<DeleteResult>(&result)) {
       purged += d->deleted;
     }
   }
-  if (purged > 0) return absl::OkStatus();
+  if (deleted != nullptr) *deleted = purged;
+  if (r->succeeded || purged > 0) return absl::OkStatus();
   return absl::NotFoundError(absl::StrCat(
       "no job \"", name, "\"", purge ? " and no history of one" : ""));
 }

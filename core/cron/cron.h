@@ -123,17 +123,20 @@ class CronStore {
   // name that is not defined starts with an empty history: claims, results
   // and run requests an earlier job of that name left behind (after a
   // plain RemoveJob) are deleted in the same Txn; replacing a defined job
-  // keeps its history.
+  // keeps its history. `replaced`, when not null, is set to whether a
+  // defined job was replaced (only ever true with `replace`).
   absl::Status AddJob(absl::string_view name, const records::Job& job,
-                      bool replace, absl::Time deadline) const;
+                      bool replace, absl::Time deadline,
+                      bool* replaced = nullptr) const;
   // Deletes the definition (history stays, bounded, until the name is
   // added again). NotFound when absent. With `purge`, the job's claims,
   // results and run requests go in the same Txn (a run still in progress
   // writes its result afterwards); a purge also works after a plain
   // remove, and is NotFound only when there was neither a job nor any
-  // history of one.
+  // history of one. `deleted`, when not null, is set to how many keys the
+  // Txn deleted (the definition and, with `purge`, the history's keys).
   absl::Status RemoveJob(absl::string_view name, absl::Time deadline,
-                         bool purge = false) const;
+                         bool purge = false, int64_t* deleted = nullptr) const;
   absl::StatusOr<CronJobList> ListJobs(absl::Time deadline) const;
   // Parses one job key/value (for watch events).
   absl::StatusOr<CronJob> ParseJob(const KeyValue& kv) const;

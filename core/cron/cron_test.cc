@@ -94,7 +94,12 @@ TEST_F(CronStoreTest, AddRefusesAnExistingNameUnlessReplace) {
   other.add_argv("false");
   absl::Status again = store_->AddJob("a/b", other, false, Soon());
   EXPECT_TRUE(absl::IsAlreadyExists(again)) << again;
-  EXPECT_TRUE(store_->AddJob("a/b", other, true, Soon()).ok());
+  bool replaced = false;
+  EXPECT_TRUE(store_->AddJob("a/b", other, true, Soon(), &replaced).ok());
+  EXPECT_TRUE(replaced);
+  EXPECT_TRUE(store_->AddJob("c", other, true, Soon(), &replaced).ok());
+  EXPECT_FALSE(replaced);  // --replace of a name that was not defined
+  ASSERT_TRUE(store_->RemoveJob("c", Soon()).ok());
   absl::StatusOr<CronJobList> list = store_->ListJobs(Soon());
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->jobs.size(), 1u);
@@ -127,7 +132,9 @@ TEST_F(CronStoreTest, RemoveWithPurgeDeletesTheHistoryToo) {
                   ->Claim(other, absl::FromUnixSeconds(1), ClaimBy("d"),
                           std::nullopt, 0, Soon())
                   ->claimed);
-  ASSERT_TRUE(store_->RemoveJob("p", Soon(), /*purge=*/true).ok());
+  int64_t deleted = 0;
+  ASSERT_TRUE(store_->RemoveJob("p", Soon(), /*purge=*/true, &deleted).ok());
+  EXPECT_EQ(deleted, 3);  // the job, its tick and its result
   absl::StatusOr<GetResult> left =
       Kv(conn_.get()).Get(p_, {.prefix = true, .keys_only = true}, Soon());
   ASSERT_TRUE(left.ok());
@@ -143,9 +150,12 @@ TEST_F(CronStoreTest, PurgeWorksAfterAPlainRemove) {
                   ->Claim(job, absl::FromUnixSeconds(1), ClaimBy("d"),
                           std::nullopt, 0, Soon())
                   ->claimed);
-  ASSERT_TRUE(store_->RemoveJob("q", Soon()).ok());
+  int64_t deleted = 0;
+  ASSERT_TRUE(store_->RemoveJob("q", Soon(), false, &deleted).ok());
+  EXPECT_EQ(deleted, 1);  // the definition only
   EXPECT_EQ(store_->History("q", 10, Soon())->size(), 1u);  // kept
-  EXPECT_TRUE(store_->RemoveJob("q", Soon(), /*purge=*/true).ok());
+  EXPECT_TRUE(store_->RemoveJob("q", Soon(), /*purge=*/true, &deleted).ok());
+  EXPECT_EQ(deleted, 1);  // the claim
   EXPECT_EQ(store_->History("q", 10, Soon())->size(), 0u);
   absl::Status again = store_->RemoveJob("q", Soon(), /*purge=*/true);
   EXPECT_TRUE(absl::IsNotFound(again)) << again;

@@ -235,4 +235,46 @@ absl::StatusOr<ClusterView> ReadClusterView(etcd::Connection* conn,
   return view;
 }
 
+namespace {
+
+// One prefix read of a name's keys.
+absl::StatusOr<GetResult> ReadName(etcd::Connection* conn,
+                                   const std::string& prefix,
+                                   absl::string_view kind,
+                                   const std::string& encoded_name,
+                                   absl::Time deadline, int64_t* revision) {
+  const etcd::Kv kv(conn);
+  absl::StatusOr<GetResult> got =
+      kv.Get(NameKeyPrefix(prefix, kind, encoded_name),
+             GetOptions{.prefix = true}, deadline);
+  if (got.ok() && revision != nullptr) *revision = got->revision;
+  return got;
+}
+
+}  // namespace
+
+absl::StatusOr<OfficeView> ReadOffice(etcd::Connection* conn,
+                                      const std::string& prefix,
+                                      const std::string& encoded_name,
+                                      absl::Time deadline, int64_t* revision) {
+  absl::StatusOr<GetResult> got =
+      ReadName(conn, prefix, "elect", encoded_name, deadline, revision);
+  if (!got.ok()) return got.status();
+  std::vector<OfficeView> offices =
+      Offices(*got, absl::StrCat(prefix, "elect/"));
+  if (!offices.empty()) return std::move(offices[0]);
+  OfficeView vacant;
+  vacant.name = NameOf(encoded_name);
+  return vacant;
+}
+
+absl::StatusOr<std::vector<SemaphoreView>> ReadSemaphore(
+    etcd::Connection* conn, const std::string& prefix,
+    const std::string& encoded_name, absl::Time deadline, int64_t* revision) {
+  absl::StatusOr<GetResult> got =
+      ReadName(conn, prefix, "sema", encoded_name, deadline, revision);
+  if (!got.ok()) return got.status();
+  return Semaphores(*got, absl::StrCat(prefix, "sema/"));
+}
+
 }  // namespace conch::observe

@@ -14,6 +14,8 @@
 // Records that cannot be read are kept with the parse error (a status page
 // shows them as unreadable; it never hides a key).
 //
+// ReadOffice and ReadSemaphore read one name alone (one range read each).
+//
 // Contract: ReadClusterView makes a bounded number of range reads: three
 // for daemons, offices and semaphores, one for the job list, and one per
 // job for its history when `history` > 0 (at most `max_jobs_with_history`
@@ -121,6 +123,22 @@ absl::StatusOr<ClusterView> ReadClusterView(etcd::Connection* conn,
                                             const std::string& prefix,
                                             const ClusterViewOptions& options,
                                             absl::Time deadline);
+
+// One name alone, for `--who` and a waiter's place in line: one range read
+// of <prefix>elect/<encoded>/ (or sema/<encoded>/), parsed as
+// ReadClusterView parses it. A vacant office has no candidates (its name is
+// still set); a semaphore name nobody uses has no groups, and one in use
+// has one group per N. `*revision`, when given, gets the store revision of
+// the read (a watch from revision + 1 misses nothing).
+absl::StatusOr<OfficeView> ReadOffice(etcd::Connection* conn,
+                                      const std::string& prefix,
+                                      const std::string& encoded_name,
+                                      absl::Time deadline,
+                                      int64_t* revision = nullptr);
+absl::StatusOr<std::vector<SemaphoreView>> ReadSemaphore(
+    etcd::Connection* conn, const std::string& prefix,
+    const std::string& encoded_name, absl::Time deadline,
+    int64_t* revision = nullptr);
 
 }  // namespace conch::observe
 
