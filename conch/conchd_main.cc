@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   std::string id = conch::HostName();
   std::string max_late = "10s";
   int workers = 8;
+  int max_running = 0;
   std::optional<int> job_nice;
   std::string listen;
   bool listen_public = false;
@@ -67,6 +68,16 @@ int main(int argc, char** argv) {
                      "(default 8)")
           ->type_name("N"),
       [](const std::string& v) { return conch::WhyNotWholeNumber(v, 1, 64); });
+  conch::CheckWholeNumbers(
+      app.add_option("--max-running", max_running,
+                     "at most N runs in progress here (with the starts "
+                     "queued and the claims in flight); a daemon without "
+                     "room leaves ticks to the others, 0 to 1000000 "
+                     "(default 0: no limit)")
+          ->type_name("N"),
+      [](const std::string& v) {
+        return conch::WhyNotWholeNumber(v, 0, 1000000);
+      });
   conch::CheckWholeNumbers(
       app.add_option("--job-nice", job_nice,
                      "run jobs at this nice value, not below conchd's own, "
@@ -125,6 +136,7 @@ int main(int argc, char** argv) {
   o.id = id;
   o.max_late = *late;
   o.workers = workers;
+  o.max_running = max_running;
   o.job_nice = job_nice;
   if (!listen.empty()) {
     absl::StatusOr<conch::daemon::ListenAddress> address =

@@ -4,6 +4,9 @@
 //     recorded ok, missing;
 //   - duplicates: ticks that ran more than once according to the run log
 //     the jobs append to ("JOB TICK" lines), which is written outside etcd;
+//   - skipped ticks by reason (overload, late, overlap, …) and the ticks
+//     that started on time (within --max-late of their instant): issue 18's
+//     "every due tick accounted for";
 //   - tick lag: result.started − tick instant, p50/p99/max;
 //   - etcd revisions consumed per claimed tick (every write is one).
 //
@@ -22,6 +25,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/base/duration.h"
@@ -46,6 +50,9 @@ absl::Time CallDeadline() { return absl::Now() + absl::Seconds(30); }
 // What the ticks of the window say.
 struct TickStats {
   int64_t claimed = 0, ok = 0, other = 0, unfinished = 0;
+  int64_t on_time = 0;  // started within max_late of the instant
+  absl::Duration max_late = absl::Seconds(10);
+  std::map<std::string, int64_t> skipped;  // by reason
   std::vector<double> lag_ms;
   std::map<std::string, std::vector<double>> lag_ms_by_runner;
   // The first start of each (runner, instant): when that daemon's burst
@@ -68,6 +75,10 @@ void AddTick(const conch::etcd::CronTick& t, TickStats* stats) {
     ++stats->unfinished;
     return;
   }
+  if (t.result->has_skipped()) {
+    ++stats->skipped[t.result->skipped()];
+    return;  // not run: no start, no lag
+  }
   if (t.result->has_exit_code() && t.result->exit_code() == 0) {
     ++stats->ok;
   } else {
@@ -78,6 +89,7 @@ void AddTick(const conch::etcd::CronTick& t, TickStats* stats) {
   if (started.ok()) {
     const double lag = absl::ToDoubleMilliseconds(*started - t.instant);
     stats->lag_ms.push_back(lag);
+    if (*started - t.instant <= stats->max_late) ++stats->on_time;
     stats->lag_ms_by_runner[t.result->daemon()].push_back(lag);
     auto [it, inserted] =
         stats->first_start_ms.try_emplace({t.result->daemon(), t.instant}, lag);
@@ -154,7 +166,9 @@ int main(int argc, char** argv) {
   std::string period = "1s";
   std::string runs_path;
   int64_t rev_before = 0;
+  std::string max_late = "10s";
   app.add_option("--endpoints", endpoints);
+  app.add_option("--max-late", max_late);
   app.add_option("--prefix", prefix);
   app.add_option("--from", from)->required();
   app.add_option("--to", to)->required();
@@ -165,10 +179,12 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<absl::Duration> every =
       conch::ParsePositiveDuration("--period", period);
+  absl::StatusOr<absl::Duration> late =
+      conch::ParsePositiveDuration("--max-late", max_late);
   absl::StatusOr<std::vector<conch::Endpoint>> eps =
       conch::ParseEndpoints(endpoints);
-  if (!every.ok() || !eps.ok()) {
-    std::cerr << "bad --period or --endpoints\n";
+  if (!every.ok() || !eps.ok() || !late.ok()) {
+    std::cerr << "bad --period, --max-late or --endpoints\n";
     return 64;
   }
   conch::etcd::ConnectionOptions co;
@@ -189,6 +205,7 @@ int main(int argc, char** argv) {
   const absl::Time t0 = absl::FromUnixSeconds(from);
   const absl::Time t1 = absl::FromUnixSeconds(to);
   TickStats stats;
+  stats.max_late = *late;
   if (absl::Status s = CollectTicks(store, *jobs, t0, t1, &stats); !s.ok()) {
     std::cerr << s << "\n";
     return 69;
@@ -211,6 +228,15 @@ int main(int argc, char** argv) {
       stats.other, stats.unfinished, expected - stats.claimed);
   absl::PrintF("duplicates (run log) %d  runs logged %d\n", duplicates,
                runs_logged);
+  int64_t skipped = 0;
+  std::string reasons;
+  for (const auto& [why, n] : stats.skipped) {
+    skipped += n;
+    absl::StrAppendFormat(&reasons, "  %s %d", why, n);
+  }
+  absl::PrintF("started on time (within %s) %d  skipped %d%s  unaccounted %d\n",
+               absl::FormatDuration(stats.max_late), stats.on_time, skipped,
+               reasons, expected - stats.claimed + stats.unfinished);
   PrintLags(stats);
   if (stats.claimed > 0) {
     absl::PrintF("etcd revisions per claimed tick: %.2f (%d revisions)\n",

@@ -71,6 +71,8 @@ struct Spawned {
   int out_fd = -1;
   std::shared_ptr<const Fuse> fuse;
   absl::Time started;
+  // How long the start occupied its spawner thread (admission.h).
+  absl::Duration spawn_cost;
 };
 
 using Completion = std::variant<ClaimDone, ResultDone, LiveDone, Spawned>;

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "conch/daemon/admission.h"
 #include "conch/daemon/claim_policy.h"
 #include "conch/daemon/completion.h"
 #include "conch/daemon/daemon_session.h"
@@ -31,6 +32,7 @@
 #include "conch/daemon/run_table.h"
 #include "conch/daemon/status_service.h"
 #include "conch/daemon/tick_claimer.h"
+#include "conch/daemon/zombie_census.h"
 #include "conch/exit_codes.h"
 #include "conch/identity.h"
 #include "conch/version.h"
@@ -91,6 +93,8 @@ class Daemon {
         catalog_(&store_, &watches_, &jobs_, &wake_, CallTimeout()),
         roster_(o.id),
         fallback_(std::min(absl::Milliseconds(250), o.max_late / 2)),
+        overflow_(fallback_.delay() * 2),
+        admission_({.max_running = o.max_running, .max_late = o.max_late}),
         results_(etcd::CronStore::kMaxBatch),
         metrics_(o.id, kVersion),
         status_({.id = o.id, .prefix = o.common.prefix}, &conn, &metrics_,
@@ -140,12 +144,20 @@ class Daemon {
 
   void ClaimDue();
   void ClaimFallbacks();
+  void ClaimOverflow();
+  // How many more ticks due at `instant` this daemon can start in time.
+  int Room(absl::Time instant) const {
+    return admission_.Capacity(instant, absl::Now(),
+                               {.running = static_cast<int>(runs_.size()),
+                                .spawning = runs_.spawning(),
+                                .claiming = claiming_});
+  }
+  // Keeps the first Room() of `ticks` (counted as claims in flight) and
+  // returns the rest.
+  std::vector<Tick> Admit(std::vector<Tick>& ticks);
   void OnRequest(const JobRef& job, absl::Time instant, int64_t revision);
   records::Claim NewClaim() const;
   void RefreshLive();
-  // With --listen: counts zombie ticks for /metrics on a worker, paced,
-  // at start, when a daemon left the roster, and every 10 minutes.
-  void CountZombies();
   // Logs what became of a tick; its result goes out with the next batch.
   void Record(RunOutcome outcome);
   void FlushResults();
@@ -171,11 +183,13 @@ class Daemon {
   daemon::Roster roster_;
   bool live_refreshing_ = false;
   MonoTime next_live_refresh_;
-  MonoTime next_census_;  // now: a census at start
-  std::atomic<bool> census_running_{false};
-  std::atomic<bool> census_abort_{false};
-  static constexpr absl::Duration kCensusEvery = absl::Minutes(10);
   daemon::FallbackQueue fallback_;
+  // Ticks preferred here that this daemon had no room for: after the
+  // others' fallback delay, run them if room was made, or record them as
+  // skipped (overload) if nobody took them (admission.h).
+  daemon::FallbackQueue overflow_;
+  daemon::Admission admission_;
+  int claiming_ = 0;  // claims in flight for ticks that would start here
   daemon::ResultBatcher results_;
   bool stopping_ = false;
   MonoTime grace_until_ = MonoTime::Infinite();
@@ -190,6 +204,7 @@ class Daemon {
   daemon::DaemonHealth health_;
   daemon::DaemonMetrics metrics_;
   daemon::StatusService status_;
+  daemon::ZombieCensus census_{&store_, &metrics_, CallTimeout()};
 
   daemon::DaemonSession session_;  // revoked after the runs are gone
   daemon::RunTable runs_;          // its spawners joined before the above
@@ -216,7 +231,7 @@ void Daemon::Handle(LiveDone& c) {
   // Only a daemon that left can have left zombies behind.
   for (const std::string& id : before) {
     if (!std::binary_search(roster_.live().begin(), roster_.live().end(), id)) {
-      next_census_ = MonoNow();
+      census_.Soon();
       break;
     }
   }
@@ -224,6 +239,7 @@ void Daemon::Handle(LiveDone& c) {
 
 void Daemon::Handle(Spawned& c) {
   results_.NoteStart(MonoNow());
+  if (c.child.ok()) admission_.RecordStart(c.spawn_cost);
   if (c.child.ok()) metrics_.RunStarted(c.started - c.tick.instant);
   if (std::optional<RunOutcome> o = runs_.Register(std::move(c))) {
     Record(*std::move(o));
@@ -238,6 +254,7 @@ void Daemon::Handle(ResultDone& c) {
 }
 
 void Daemon::Handle(ClaimDone& c) {
+  if (!c.tick.overload) --claiming_;
   if (!c.claim.ok()) {
     Log(LogLevel::kWarn, absl::StrCat(TickName(c.tick), ": claim failed: ",
                                       c.claim.status().message()));
@@ -259,6 +276,10 @@ void Daemon::Handle(ClaimDone& c) {
     Log(LogLevel::kInfo,
         absl::StrCat(TickName(c.tick), ": skipped (overlap), rev ",
                      c.claim->revision));
+    return;
+  }
+  if (c.tick.overload) {
+    Record(daemon::NotRun(c.tick, o_.id, "overload", -1, absl::Now()));
     return;
   }
   if (stopping_) {
@@ -307,6 +328,9 @@ void Daemon::ClaimDue() {
         absl::StrCat(TickName(t), ": missed (too late), not run"));
   }
   for (Tick& t : plan.fallback) fallback_.Add(std::move(t));
+  // What there is no room for waits for the others' fallback first.
+  for (Tick& t : Admit(plan.single)) overflow_.Add(std::move(t));
+  for (Tick& t : Admit(plan.batched)) overflow_.Add(std::move(t));
   for (Tick& t : plan.single) {
     const bool here = runs_.RunningHere(t.job->encoded);
     claimer_.ClaimOne(std::move(t), NewClaim(), 0, here);
@@ -323,6 +347,9 @@ void Daemon::ClaimFallbacks() {
     return;
   }
   std::vector<Tick> due = fallback_.TakeDue(absl::Now());
+  // Preferred elsewhere: what there is no room for is simply left.
+  const size_t left = Admit(due).size();
+  if (left > 0) metrics_.TicksDeclined(left);
   if (due.empty()) return;
   std::vector<bool> here;
   here.reserve(due.size());
@@ -330,11 +357,50 @@ void Daemon::ClaimFallbacks() {
   claimer_.ClaimFallbacks(std::move(due), std::move(here), NewClaim());
 }
 
+std::vector<Tick> Daemon::Admit(std::vector<Tick>& ticks) {
+  if (ticks.empty()) return {};
+  absl::Time oldest = ticks.front().instant;
+  for (const Tick& t : ticks) oldest = std::min(oldest, t.instant);
+  const size_t room =
+      std::min(ticks.size(), static_cast<size_t>(std::max(0, Room(oldest))));
+  std::vector<Tick> rest(std::make_move_iterator(ticks.begin() + room),
+                         std::make_move_iterator(ticks.end()));
+  ticks.resize(room);
+  claiming_ += static_cast<int>(room);
+  return rest;
+}
+
+void Daemon::ClaimOverflow() {
+  if (overflow_.empty()) return;
+  if (stopping_ || !session_.held()) {
+    overflow_.Clear();  // dropped, not run
+    return;
+  }
+  std::vector<Tick> due = overflow_.TakeDue(absl::Now());
+  if (due.empty()) return;
+  // Room made meanwhile: run them, if nobody else took them.
+  std::vector<Tick> overload = Admit(due);
+  if (!due.empty()) {
+    std::vector<bool> here;
+    for (const Tick& t : due) here.push_back(runs_.RunningHere(t.job->encoded));
+    claimer_.ClaimFallbacks(std::move(due), std::move(here), NewClaim());
+  }
+  if (overload.empty()) return;
+  // Nobody had room: claimed to be recorded as skipped (overload), so that
+  // every due tick is accounted for. A tick another daemon took meanwhile
+  // is not this one's (the batch falls back to one by one).
+  for (Tick& t : overload) t.overload = true;
+  claimer_.ClaimBatched(std::move(overload), NewClaim());
+}
+
 void Daemon::OnRequest(const JobRef& job, absl::Time instant,
                        int64_t revision) {
   if (instant < start_ || absl::Now() - instant > o_.max_late) return;
   if (stopping_ || !session_.held()) return;
-  claimer_.ClaimOne(Tick{job, instant}, NewClaim(), revision,
+  // A daemon without room leaves the request to the others.
+  std::vector<Tick> one = {Tick{job, instant}};
+  if (!Admit(one).empty()) return;
+  claimer_.ClaimOne(std::move(one[0]), NewClaim(), revision,
                     runs_.RunningHere(job->encoded));
 }
 
@@ -354,39 +420,6 @@ void Daemon::RefreshLive() {
       c.live = live.status();
     }
     done_.Push(std::move(c));
-  });
-}
-
-void Daemon::CountZombies() {
-  if (http_ == nullptr || census_running_ || MonoNow() < next_census_) return;
-  census_running_ = true;
-  next_census_ = MonoNow() + kCensusEvery;
-  std::vector<JobRef> jobs;
-  for (const std::string& encoded : jobs_.Names()) {
-    if (JobRef j = jobs_.Find(encoded); j != nullptr) jobs.push_back(j);
-  }
-  pool_.Submit([this, jobs = std::move(jobs)] {
-    // One history read per job, at most 50 a second: a census must not
-    // crowd out the claims on etcd (at 200 jobs it takes 4 s).
-    std::map<std::string, int> zombies;
-    absl::StatusOr<std::map<std::string, std::string>> live =
-        store_.LiveDaemons(absl::Now() + CallTimeout());
-    for (const JobRef& job : jobs) {
-      if (census_abort_ || !live.ok()) break;
-      absl::StatusOr<std::vector<etcd::CronTick>> ticks = store_.History(
-          job->encoded, daemon::kZombieWindow, absl::Now() + CallTimeout());
-      if (!ticks.ok()) break;
-      int n = 0;
-      for (const etcd::CronTick& t : *ticks) {
-        n += etcd::StateOfTick(t, *live).kind == etcd::TickState::Kind::kZombie;
-      }
-      zombies[job->name] = n;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    if (!census_abort_ && live.ok() && zombies.size() == jobs.size()) {
-      metrics_.SetZombies(zombies);
-    }
-    census_running_ = false;
   });
 }
 
@@ -451,6 +484,7 @@ MonoTime Daemon::NextWake() const {
   // empty: the housekeeping cadence also registers what started so far.
   if (spawning()) wake = std::min(wake, next_housekeeping_);
   if (!fallback_.empty()) wake = std::min(wake, at(fallback_.next()));
+  if (!overflow_.empty()) wake = std::min(wake, at(overflow_.next()));
   wake = std::min(wake, results_.Due(spawning()));
   // Once the grace has passed (and every run has been told to stop), a
   // stopping daemon waits for its completions, which wake it: grace_until_
@@ -471,7 +505,7 @@ void Daemon::HandleSignals() {
       continue;
     }
     stopping_ = true;
-    census_abort_ = true;
+    census_.Abort();
     health_.SetStopping();
     grace_until_ = MonoNow() + o_.common.kill_after;
     Log(LogLevel::kInfo,
@@ -512,6 +546,7 @@ void Daemon::Publish() {
   health_.SetJobsSynced(catalog_.synced());
   metrics_.SetSessionUp(session_.held());
   metrics_.SetRunsInProgress(static_cast<int>(runs_.size()));
+  metrics_.SetStartCost(admission_.start_cost());
   metrics_.SetJobs(static_cast<int>(jobs_.size()));
   metrics_.SetLiveDaemons(static_cast<int>(roster_.live().size()));
   metrics_.SyncRpcErrors(conn_.ErrorCounts());
@@ -542,10 +577,12 @@ bool Daemon::Turn() {
   CheckSession();
   if (!stopping_ && session_.held()) {
     RefreshLive();
-    CountZombies();
+    // With --listen: zombie ticks for /metrics.
+    if (http_ != nullptr) census_.MaybeStart(MonoNow(), jobs_, pool_);
     ClaimDue();
   }
   ClaimFallbacks();
+  ClaimOverflow();
   FlushResults();
   if (stopping_) {
     if (MonoNow() >= grace_until_) runs_.StopAll("shutdown", false, MonoNow());

@@ -72,6 +72,9 @@ struct CronDaemonOptions {
   absl::Duration max_late = absl::Seconds(10);
   // Threads for etcd calls (claims, results).
   int workers = 8;
+  // --max-running: at most this many runs in progress, starts queued and
+  // claims in flight on this daemon (0: no limit; admission.h).
+  int max_running = 0;
   // The nice value jobs run at (--job-nice); unset: the daemon's own.
   std::optional<int> job_nice;
   // --listen: serve /metrics, /healthz, /readyz, the status page and

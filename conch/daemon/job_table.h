@@ -40,6 +40,9 @@ using JobRef = std::shared_ptr<const etcd::CronJob>;
 struct Tick {
   JobRef job;
   absl::Time instant;
+  // Claimed only to be recorded as skipped (overload): no daemon had room
+  // for it (admission.h).
+  bool overload = false;
 };
 
 class JobTable {

@@ -136,6 +136,20 @@ DaemonMetrics::DaemonMetrics(const std::string& daemon_id,
                            "the guard process.")
                        .Register(r)
                        .Add({});
+  declined_ = &BuildCounter()
+                   .Name("conch_cron_ticks_declined_total")
+                   .Help(
+                       "Ticks preferred by another daemon that this one "
+                       "left, having no room to start them in time.")
+                   .Register(r)
+                   .Add({});
+  start_cost_ = &BuildGauge()
+                     .Name("conch_cron_start_cost_seconds")
+                     .Help(
+                         "Moving average of the time one start takes on a "
+                         "spawner thread (admission).")
+                     .Register(r)
+                     .Add({});
   BuildGauge()
       .Name("conch_daemon_info")
       .Help("This daemon's id and version (the value is always 1).")
@@ -253,6 +267,12 @@ void DaemonMetrics::SetZombies(const std::map<std::string, int>& by_job) {
 }
 
 void DaemonMetrics::SetRunsInProgress(int n) { running_->Set(n); }
+void DaemonMetrics::TicksDeclined(size_t n) {
+  declined_->Increment(static_cast<double>(n));
+}
+void DaemonMetrics::SetStartCost(absl::Duration cost) {
+  start_cost_->Set(absl::ToDoubleSeconds(cost));
+}
 void DaemonMetrics::SetJobs(int n) { jobs_->Set(n); }
 void DaemonMetrics::SetLiveDaemons(int n) { live_daemons_->Set(n); }
 void DaemonMetrics::SetSessionUp(bool up) { session_up_->Set(up ? 1 : 0); }

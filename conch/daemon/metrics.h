@@ -103,6 +103,10 @@ class DaemonMetrics {
   void SyncRpcErrors(const std::array<uint64_t, 17>& by_code);
   void SyncWatchResyncs(uint64_t total);
   void SyncFuseFirings(uint64_t total);
+  // Admission (admission.h): ticks preferred by another daemon that this
+  // one had no room for, and its measured cost of one start.
+  void TicksDeclined(size_t n);
+  void SetStartCost(absl::Duration cost);
 
   // The exposition, text format 0.0.4. Any thread.
   std::string Serialize() const;
@@ -131,6 +135,8 @@ class DaemonMetrics {
   prometheus::Counter* session_losses_;
   prometheus::Counter* watch_resyncs_;
   prometheus::Counter* fuse_firings_;
+  prometheus::Counter* declined_;
+  prometheus::Gauge* start_cost_;
 
   // Loop thread only.
   std::map<std::string, std::unique_ptr<JobSeries>> by_job_;

@@ -191,6 +191,7 @@ std::optional<RunOutcome> RunTable::Start(const RunStart& start) {
     if (s.child.ok()) {
       start.fuse->Arm((*s.child)->pgid(), start.deadline);
       s.out_fd = fds[0];
+      s.spawn_cost = absl::Now() - s.started;
     } else {
       close(fds[0]);
     }

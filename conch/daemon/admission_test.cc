@@ -1,0 +1,66 @@
+#include "conch/daemon/admission.h"
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace conch::daemon {
+namespace {
+
+const absl::Time kInstant = absl::FromUnixSeconds(1780000000);
+
+TEST(AdmissionTest, WithoutLimitsOrMeasurementsEverythingIsAdmitted) {
+  Admission a({});
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.running = 100000}),
+            Admission::kUnlimited);
+}
+
+TEST(AdmissionTest, MaxRunningCountsRunsQueuedStartsAndClaimsInFlight) {
+  Admission a({.max_running = 10});
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {}), 10);
+  EXPECT_EQ(a.Capacity(kInstant, kInstant,
+                       {.running = 4, .spawning = 2, .claiming = 1}),
+            3);
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.running = 10}), 0);
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.running = 12}), 0);
+}
+
+TEST(AdmissionTest, TheStartRateBoundsWhatCanStartWithinTheBudget) {
+  // 10 ms a start on 2 spawners, 5 s of budget (half of 10 s): 1000 starts.
+  Admission a({.max_late = absl::Seconds(10), .spawners = 2, .budget = 0.5});
+  a.RecordStart(absl::Milliseconds(10));
+  EXPECT_EQ(a.start_cost(), absl::Milliseconds(10));
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {}), 1000);
+  // Starts already queued (or being claimed) come first.
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.spawning = 300, .claiming = 200}),
+            500);
+  // Running jobs do not queue on the spawners.
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.running = 5000}), 1000);
+  // A tick already 4 s old has 1 s of budget left: 200 starts.
+  EXPECT_EQ(a.Capacity(kInstant, kInstant + absl::Seconds(4), {}), 200);
+  // Past the budget: nothing.
+  EXPECT_EQ(a.Capacity(kInstant, kInstant + absl::Seconds(6), {}), 0);
+}
+
+TEST(AdmissionTest, TheTighterLimitWins) {
+  // The rate allows 1000 starts within the budget.
+  Admission a({.max_running = 5000, .max_late = absl::Seconds(10)});
+  a.RecordStart(absl::Milliseconds(10));
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.running = 4950}), 50);
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.spawning = 990}), 10);
+  EXPECT_EQ(a.Capacity(kInstant, kInstant, {.spawning = 1200}), 0);
+}
+
+TEST(AdmissionTest, TheCostFollowsRecentStarts) {
+  Admission a({});
+  a.RecordStart(absl::Milliseconds(2));
+  for (int i = 0; i < 100; ++i) a.RecordStart(absl::Milliseconds(20));
+  // After 100 dearer starts the average is close to the new cost.
+  EXPECT_GT(a.start_cost(), absl::Milliseconds(19));
+  EXPECT_LE(a.start_cost(), absl::Milliseconds(20));
+  a.RecordStart(-absl::Milliseconds(5));  // a clock step: counted as 0
+  EXPECT_LT(a.start_cost(), absl::Milliseconds(20));
+  EXPECT_GT(a.start_cost(), absl::Milliseconds(18));
+}
+
+}  // namespace
+}  // namespace conch::daemon

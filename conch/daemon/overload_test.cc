@@ -1,0 +1,127 @@
+// conchd past its capacity (issue 18, admission.h): a daemon without room
+// (here: --max-running 1, with every run lasting a minute) leaves a tick
+// it is preferred for to a daemon that has room, and when no daemon has
+// room the tick is still accounted for: recorded as skipped (overload).
+// Real etcd, real conchd processes, real clock.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conch/cron_test_util.h"
+#include "conch/daemon/claim_policy.h"
+#include "conch/test_util.h"
+#include "core/records/names.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/poll.h"
+
+namespace conch {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
+class OverloadTest : public CronFixture {
+ protected:
+  // Each run notes its tick and daemon, then holds its slot for a minute.
+  std::string LongRun() {
+    return absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("runs"),
+                        "; sleep 60");
+  }
+
+  // The ticks recorded as skipped (overload), by the daemon that did.
+  std::vector<std::string> OverloadRecorders(const std::string& job) {
+    std::vector<std::string> out;
+    for (const etcd::CronTick& t : History(job)) {
+      if (t.result.has_value() && t.result->skipped() == "overload") {
+        out.push_back(t.result->daemon());
+      }
+    }
+    return out;
+  }
+
+  // Every claimed tick of `job`, oldest first: no second of the schedule
+  // between the first and the last may be missing.
+  void ExpectNoGaps(const std::string& job) {
+    std::vector<etcd::CronTick> ticks = History(job);
+    ASSERT_GE(ticks.size(), 3u);
+    for (size_t i = 1; i < ticks.size(); ++i) {
+      EXPECT_EQ(ticks[i - 1].instant - ticks[i].instant, absl::Seconds(1))
+          << "a tick between " << ticks[i].instant << " and "
+          << ticks[i - 1].instant << " is unaccounted for";
+    }
+  }
+};
+
+TEST_F(OverloadTest, ADaemonWithoutRoomLeavesItsTickToOneWithRoom) {
+  Daemon("d1", {"--max-running", "1"});
+  Daemon("d2", {"--max-running", "1"});
+  Add("long", LongRun());
+  // Two runs, one on each daemon: whichever is preferred for the job took
+  // the first tick, and with no room left it let the other take the next.
+  ASSERT_TRUE(test::PollUntil([&] { return Lines("runs").size() >= 2; },
+                              In(absl::Seconds(20)))
+                  .ok());
+  std::map<std::string, int> runners;
+  for (const etcd::CronTick& t : History("long")) {
+    if (t.claim.has_value() && !t.result.has_value()) {
+      ++runners[t.claim->daemon()];
+    }
+  }
+  EXPECT_EQ(runners["d1"], 1) << "runs in progress on d1";
+  EXPECT_EQ(runners["d2"], 1) << "runs in progress on d2";
+  // Then neither has room: the next ticks are recorded, not run, by the
+  // daemon preferred for the job (once both daemons' rosters list both: a
+  // roster is read every second, and the first ticks may come sooner).
+  ASSERT_TRUE(
+      test::PollUntil([&] { return OverloadRecorders("long").size() >= 3; },
+                      In(absl::Seconds(20)))
+          .ok());
+  daemon::Roster roster("d1");
+  roster.Set({"d1", "d2"}, /*registered=*/true);
+  const std::string preferred = roster.PreferredClaimer(*EncodeName("long"));
+  EXPECT_EQ(OverloadRecorders("long").front(), preferred);  // the newest
+  EXPECT_EQ(Lines("runs").size(), 2u) << "a tick ran without room";
+  ExpectNoGaps("long");
+  test::CommandResult ls = Cron({"ls", "long", "--history", "5"});
+  EXPECT_THAT(ls.out, HasSubstr("skipped (overload)")) << ls.DebugString();
+}
+
+TEST_F(OverloadTest, AloneAndFullItRecordsEveryTickItCannotRun) {
+  Daemon("d1", {"--max-running", "1"});
+  Add("long", LongRun());
+  ASSERT_TRUE(
+      test::PollUntil([&] { return OverloadRecorders("long").size() >= 3; },
+                      In(absl::Seconds(20)))
+          .ok());
+  EXPECT_EQ(Lines("runs").size(), 1u);
+  ExpectNoGaps("long");
+  // A manual run finds no room either: nobody claims it (exit 75).
+  test::CommandResult run = Cron({"run", "long", "--timeout", "2s"});
+  EXPECT_EQ(run.exit_code, 75) << run.DebugString();
+  // A second job is not starved of accounting either.
+  Add("other", "true");
+  ASSERT_TRUE(
+      test::PollUntil([&] { return OverloadRecorders("other").size() >= 2; },
+                      In(absl::Seconds(20)))
+          .ok());
+}
+
+TEST_F(OverloadTest, RoomMadeAgainIsUsedAgain) {
+  Daemon("d1", {"--max-running", "1"});
+  // A run that lasts two seconds: while it runs, ticks are recorded as
+  // overload; once it is done, the next tick runs.
+  Add("short",
+      absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("runs"), "; sleep 2"));
+  ASSERT_TRUE(test::PollUntil([&] { return Lines("runs").size() >= 3; },
+                              In(absl::Seconds(30)))
+                  .ok());
+  EXPECT_GE(OverloadRecorders("short").size(), 2u);
+  ExpectNoGaps("short");
+}
+
+}  // namespace
+}  // namespace conch
