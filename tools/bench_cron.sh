@@ -143,11 +143,13 @@ run_one() {
       "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/${pids[i]}/status")" \
       "$(awk '/VmRSS/ {print $2 " " $3}' "/proc/${pids[i]}/status")"
   done
+  # The daemons stop before the report reads etcd: past saturation they
+  # would keep etcd busy, and the report would take minutes.
+  kill -TERM "${pids[@]}"
+  wait "${pids[@]}" || true
   "$BENCH_BIN/tools/bench_cron_report" --endpoints "$LOCAL_ETCD_ENDPOINT" \
     --prefix "$prefix" --from "$from" --to "$to" --period 1s \
     --max-late "$BENCH_MAX_LATE" --runs "$runs" --rev-before "$rev0"
-  kill -TERM "${pids[@]}"
-  wait "${pids[@]}" || true
   grep -h "missed" "$BENCH_WORK"/d*.log | head -3 || true
   etcdctl_local del --prefix "$prefix" >/dev/null
 }

@@ -62,5 +62,46 @@ TEST(AdmissionTest, TheCostFollowsRecentStarts) {
   EXPECT_GT(a.start_cost(), absl::Milliseconds(18));
 }
 
+TEST(AdmissionTest, LateStartsCutTheLimitAndOnTimeSecondsRaiseIt) {
+  Admission a({.max_late = absl::Seconds(10)});
+  absl::Time now = kInstant;
+  // On time: nothing changes while the limit is unlimited.
+  a.RecordLag(absl::Milliseconds(100), 500, now);
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  // A start 3 s late (over a quarter of --max-late) with 1000 committed:
+  // the limit becomes 700.
+  now += absl::Milliseconds(200);
+  a.RecordLag(absl::Seconds(3), 1000, now);
+  EXPECT_EQ(a.adaptive_limit(), 700);
+  EXPECT_EQ(a.Capacity(now, now, {.running = 650}), 50);
+  EXPECT_EQ(a.Capacity(now, now, {.running = 800}), 0);
+  // Another late start within the second does not cut again.
+  a.RecordLag(absl::Seconds(4), 1000, now + absl::Milliseconds(500));
+  EXPECT_EQ(a.adaptive_limit(), 700);
+  // A second later it does, from what is committed then.
+  now += absl::Seconds(1);
+  a.RecordLag(absl::Seconds(4), 600, now);
+  EXPECT_EQ(a.adaptive_limit(), 420);
+  // A whole second of on-time starts (under 1.25 s), then the next second
+  // begins: +10 % (at least 16).
+  now += absl::Seconds(1);
+  a.RecordLag(absl::Milliseconds(50), 400, now);
+  a.RecordLag(absl::Milliseconds(60), 400, now + absl::Milliseconds(400));
+  now += absl::Seconds(1);
+  a.RecordLag(absl::Milliseconds(50), 400, now);
+  EXPECT_EQ(a.adaptive_limit(), 462);
+  // A second with a start between 1.25 s and 2.5 s: no raise, no cut.
+  a.RecordLag(absl::Seconds(2), 400, now + absl::Milliseconds(100));
+  now += absl::Seconds(1);
+  a.RecordLag(absl::Milliseconds(50), 400, now);
+  EXPECT_EQ(a.adaptive_limit(), 462);
+}
+
+TEST(AdmissionTest, TheAdaptiveLimitNeverGoesBelowTheMinimum) {
+  Admission a({.max_late = absl::Seconds(10)});
+  a.RecordLag(absl::Seconds(9), 3, kInstant);
+  EXPECT_EQ(a.adaptive_limit(), Admission::kMinLimit);
+}
+
 }  // namespace
 }  // namespace conch::daemon

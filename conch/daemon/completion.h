@@ -71,7 +71,8 @@ struct Spawned {
   int out_fd = -1;
   std::shared_ptr<const Fuse> fuse;
   absl::Time started;
-  // How long the start occupied its spawner thread (admission.h).
+  // What the start cost (admission.h): the spawn itself, or, behind a
+  // queue of starts, the wait per start ahead times the spawners.
   absl::Duration spawn_cost;
 };
 

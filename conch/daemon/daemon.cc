@@ -94,7 +94,9 @@ class Daemon {
         roster_(o.id),
         fallback_(std::min(absl::Milliseconds(250), o.max_late / 2)),
         overflow_(fallback_.delay() * 2),
-        admission_({.max_running = o.max_running, .max_late = o.max_late}),
+        admission_({.max_running = o.max_running,
+                    .max_late = o.max_late,
+                    .spawners = daemon::RunTable::kSpawners}),
         results_(etcd::CronStore::kMaxBatch),
         metrics_(o.id, kVersion),
         status_({.id = o.id, .prefix = o.common.prefix}, &conn, &metrics_,
@@ -240,6 +242,14 @@ void Daemon::Handle(LiveDone& c) {
 void Daemon::Handle(Spawned& c) {
   results_.NoteStart(MonoNow());
   if (c.child.ok()) admission_.RecordStart(c.spawn_cost);
+  // Started, or found too late to start: either way its lag tells whether
+  // this daemon takes on more than the machine runs (admission.h).
+  if (c.child.ok() || absl::IsDeadlineExceeded(c.child.status())) {
+    admission_.RecordLag(
+        c.started - c.tick.instant,
+        static_cast<int>(runs_.size()) + runs_.spawning() + claiming_,
+        absl::Now());
+  }
   if (c.child.ok()) metrics_.RunStarted(c.started - c.tick.instant);
   if (std::optional<RunOutcome> o = runs_.Register(std::move(c))) {
     Record(*std::move(o));

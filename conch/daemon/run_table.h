@@ -103,6 +103,9 @@ struct RunStart {
 
 class RunTable {
  public:
+  // The spawner threads.
+  static constexpr int kSpawners = 2;
+
   RunTable(RunTableOptions options, CompletionQueue* done, Reaper* reaper);
   RunTable(const RunTable&) = delete;
   RunTable& operator=(const RunTable&) = delete;
@@ -175,7 +178,7 @@ class RunTable {
   std::map<std::string, Resolved> resolved_;  // by command (argv[0])
   static constexpr absl::Duration kResolveFor = absl::Seconds(1);
 
-  WorkPool spawner_{2};  // last: joined first, while the rest is alive
+  WorkPool spawner_{kSpawners};  // last: joined first, while the rest lives
 };
 
 }  // namespace conch::daemon
