@@ -557,6 +557,11 @@ void Daemon::Publish() {
   metrics_.SetSessionUp(session_.held());
   metrics_.SetRunsInProgress(static_cast<int>(runs_.size()));
   metrics_.SetStartCost(admission_.start_cost());
+  metrics_.SetAdmission(
+      admission_.adaptive_limit() < daemon::Admission::kUnlimited
+          ? admission_.adaptive_limit()
+          : -1,
+      static_cast<int64_t>(runs_.size()) + runs_.spawning() + claiming_);
   metrics_.SetJobs(static_cast<int>(jobs_.size()));
   metrics_.SetLiveDaemons(static_cast<int>(roster_.live().size()));
   metrics_.SyncRpcErrors(conn_.ErrorCounts());

@@ -150,6 +150,20 @@ DaemonMetrics::DaemonMetrics(const std::string& daemon_id,
                          "spawner thread (admission).")
                      .Register(r)
                      .Add({});
+  admission_limit_ = &BuildGauge()
+                          .Name("conch_cron_admission_limit")
+                          .Help(
+                              "Adaptive limit on runs, queued starts and "
+                              "claims in flight; -1 while unlimited.")
+                          .Register(r)
+                          .Add({});
+  admission_committed_ = &BuildGauge()
+                              .Name("conch_cron_admission_committed")
+                              .Help(
+                                  "Runs in progress, queued starts and claims "
+                                  "in flight, as admission counts them.")
+                              .Register(r)
+                              .Add({});
   BuildGauge()
       .Name("conch_daemon_info")
       .Help("This daemon's id and version (the value is always 1).")
@@ -272,6 +286,10 @@ void DaemonMetrics::TicksDeclined(size_t n) {
 }
 void DaemonMetrics::SetStartCost(absl::Duration cost) {
   start_cost_->Set(absl::ToDoubleSeconds(cost));
+}
+void DaemonMetrics::SetAdmission(int64_t limit, int64_t committed) {
+  admission_limit_->Set(static_cast<double>(limit));
+  admission_committed_->Set(static_cast<double>(committed));
 }
 void DaemonMetrics::SetJobs(int n) { jobs_->Set(n); }
 void DaemonMetrics::SetLiveDaemons(int n) { live_daemons_->Set(n); }

@@ -107,6 +107,9 @@ class DaemonMetrics {
   // one had no room for, and its measured cost of one start.
   void TicksDeclined(size_t n);
   void SetStartCost(absl::Duration cost);
+  // What admission compares: the adaptive limit (-1 while unlimited) and
+  // the runs + queued starts + claims in flight it is compared with.
+  void SetAdmission(int64_t limit, int64_t committed);
 
   // The exposition, text format 0.0.4. Any thread.
   std::string Serialize() const;
@@ -137,6 +140,8 @@ class DaemonMetrics {
   prometheus::Counter* fuse_firings_;
   prometheus::Counter* declined_;
   prometheus::Gauge* start_cost_;
+  prometheus::Gauge* admission_limit_;
+  prometheus::Gauge* admission_committed_;
 
   // Loop thread only.
   std::map<std::string, std::unique_ptr<JobSeries>> by_job_;

@@ -138,6 +138,23 @@ TEST(DaemonMetricsTest, LevelsAndSyncedTotals) {
   EXPECT_GT(Value(text, "conch_daemon_start_time_seconds"), 1.7e9);
 }
 
+TEST(DaemonMetricsTest, AdmissionLevels) {
+  DaemonMetrics m("d", "v");
+  m.TicksDeclined(3);
+  m.TicksDeclined(2);
+  m.SetStartCost(absl::Milliseconds(2));
+  m.SetAdmission(-1, 40);
+  std::string text = m.Serialize();
+  EXPECT_EQ(Value(text, "conch_cron_ticks_declined_total"), 5);
+  EXPECT_DOUBLE_EQ(Value(text, "conch_cron_start_cost_seconds"), 0.002);
+  EXPECT_EQ(Value(text, "conch_cron_admission_limit"), -1);
+  EXPECT_EQ(Value(text, "conch_cron_admission_committed"), 40);
+  m.SetAdmission(700, 650);
+  text = m.Serialize();
+  EXPECT_EQ(Value(text, "conch_cron_admission_limit"), 700);
+  EXPECT_EQ(Value(text, "conch_cron_admission_committed"), 650);
+}
+
 TEST(DaemonMetricsTest, ZombieCensusReplacesThePreviousOne) {
   DaemonMetrics m("d", "v");
   m.SetZombies({{"a", 2}, {"b", 0}});
