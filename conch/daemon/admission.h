@@ -56,6 +56,7 @@ class Admission {
     int running = 0;   // registered runs
     int spawning = 0;  // handed to a spawner, not started yet
     int claiming = 0;  // claims in flight that would start here
+    int committed() const { return running + spawning + claiming; }
   };
 
   explicit Admission(Options options) : o_(options) {}

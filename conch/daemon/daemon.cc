@@ -148,11 +148,11 @@ class Daemon {
   void ClaimFallbacks();
   void ClaimOverflow();
   // How many more ticks due at `instant` this daemon can start in time.
+  daemon::Admission::Load Load() const {
+    return {static_cast<int>(runs_.size()), runs_.spawning(), claiming_};
+  }
   int Room(absl::Time instant) const {
-    return admission_.Capacity(instant, absl::Now(),
-                               {.running = static_cast<int>(runs_.size()),
-                                .spawning = runs_.spawning(),
-                                .claiming = claiming_});
+    return admission_.Capacity(instant, absl::Now(), Load());
   }
   // Keeps the first Room() of `ticks` (counted as claims in flight) and
   // returns the rest.
@@ -245,10 +245,8 @@ void Daemon::Handle(Spawned& c) {
   // Started, or found too late to start: either way its lag tells whether
   // this daemon takes on more than the machine runs (admission.h).
   if (c.child.ok() || absl::IsDeadlineExceeded(c.child.status())) {
-    admission_.RecordLag(
-        c.started - c.tick.instant,
-        static_cast<int>(runs_.size()) + runs_.spawning() + claiming_,
-        absl::Now());
+    admission_.RecordLag(c.started - c.tick.instant, Load().committed(),
+                         absl::Now());
   }
   if (c.child.ok()) metrics_.RunStarted(c.started - c.tick.instant);
   if (std::optional<RunOutcome> o = runs_.Register(std::move(c))) {
@@ -561,7 +559,7 @@ void Daemon::Publish() {
       admission_.adaptive_limit() < daemon::Admission::kUnlimited
           ? admission_.adaptive_limit()
           : -1,
-      static_cast<int64_t>(runs_.size()) + runs_.spawning() + claiming_);
+      Load().committed());
   metrics_.SetJobs(static_cast<int>(jobs_.size()));
   metrics_.SetLiveDaemons(static_cast<int>(roster_.live().size()));
   metrics_.SyncRpcErrors(conn_.ErrorCounts());
