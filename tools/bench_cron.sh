@@ -20,6 +20,8 @@
 # 127.0.0.1:0, and each one's /metrics is fetched every second for the whole
 # window, as a Prometheus would (BENCH_SCRAPE_PATH=/ fetches the status page
 # instead); the report adds the scrapes' count, size and time.
+# BENCH_GAUGES=FILE also appends each scrape's admission gauges (limit,
+# committed, start cost, runs in progress) to FILE, one line per scrape.
 #
 #   bash tools/bench_cron.sh [SECONDS] [JOBS] [DAEMONS]
 #   defaults: 60 s, "200 500 1000", 3 daemons
@@ -61,6 +63,11 @@ fi
 # utime+stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# The host's CPU since boot, in clock ticks: "total idle+iowait user+nice".
+host_ticks() {
+  awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6, $2 + $3}' /proc/stat
+}
+
 # A free loopback port (the kernel's pick, released again).
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -70,11 +77,21 @@ free_port() {
 # (epoch seconds); one line per scrape: HTTP code, bytes, seconds.
 scrape_loop() {
   local port="$1" until="$2" out="$3"
+  local body="$BENCH_WORK/body$port"
   while ((EPOCHSECONDS < until)); do
-    curl -s -o /dev/null -m 5 -w '%{http_code} %{size_download} %{time_total}\n' \
+    curl -s -o "$body" -m 5 -w '%{http_code} %{size_download} %{time_total}\n' \
       "http://127.0.0.1:${port}${BENCH_SCRAPE_PATH}" >>"$out" || echo "000 0 5" >>"$out"
+    if [[ -n "${BENCH_GAUGES:-}" ]]; then
+      # The daemon's own view of its load, one line per scrape.
+      awk -v t="$EPOCHSECONDS" -v p="$port" '
+        /^conch_cron_(admission_limit|admission_committed|start_cost_seconds|runs_in_progress|ticks_declined_total) / {
+          sub(/^conch_cron_/, ""); v = v " " $0
+        }
+        END { print t, p, v }' "$body" >>"$BENCH_GAUGES"
+    fi
     sleep 1
   done
+  if [[ -n "${BENCH_GAUGES:-}" ]]; then cp "$body" "${BENCH_GAUGES}.last$port"; fi
 }
 
 run_one() {
@@ -98,11 +115,10 @@ run_one() {
       2>"$BENCH_WORK/d$i-$jobs.log" &
     pids+=($!)
   done
-  for ((i = 0; i < jobs; i++)); do
-    "$BENCH_BIN/conch/conch" cron add "j$i" --schedule '@every 1s' \
-      --endpoints "$LOCAL_ETCD_ENDPOINT" --prefix "$prefix" -- \
-      sh -c "echo \"\$CONCH_JOB \$CONCH_TICK\" >> $runs" >/dev/null
-  done
+  # Four adds at a time: 8000 jobs one by one take almost three minutes.
+  seq 0 $((jobs - 1)) | xargs -P 4 -I{} "$BENCH_BIN/conch/conch" cron add "j{}" \
+    --schedule '@every 1s' --endpoints "$LOCAL_ETCD_ENDPOINT" --prefix "$prefix" -- \
+    sh -c "echo \"\$CONCH_JOB \$CONCH_TICK\" >> $runs" >/dev/null
   # The window starts at the next whole second after a 2 s warm-up
   # (BENCH_WARMUP seconds: over 100 puts every job at its history bound,
   # where each result also prunes).
@@ -120,8 +136,13 @@ run_one() {
   fi
   rev0="$(etcdctl_local endpoint status -w json | sed -n 's/.*"revision":\([0-9]*\).*/\1/p')"
   for i in "${!pids[@]}"; do cpu0[i]="$(cpu_ticks "${pids[i]}")"; done
+  local etcd0 etcd1 host0 host1
+  etcd0="$(cpu_ticks "$LOCAL_ETCD_PID")"
+  host0="$(host_ticks)"
   while ((EPOCHSECONDS < to)); do sleep 0.5; done
   for i in "${!pids[@]}"; do cpu1[i]="$(cpu_ticks "${pids[i]}")"; done
+  etcd1="$(cpu_ticks "$LOCAL_ETCD_PID")"
+  host1="$(host_ticks)"
   # Let the last runs finish and record their results.
   sleep 3
   if [[ ${#scrapers[@]} -gt 0 ]]; then
@@ -143,6 +164,14 @@ run_one() {
       "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/${pids[i]}/status")" \
       "$(awk '/VmRSS/ {print $2 " " $3}' "/proc/${pids[i]}/status")"
   done
+  printf 'etcd: CPU %.1f%% of a core; host: %s\n' \
+    "$(awk -v a="$etcd0" -v b="$etcd1" -v hz="$hz" -v w="$WINDOW" \
+      'BEGIN {print (b - a) * 100 / hz / w}')" \
+    "$(awk -v a="$host0" -v b="$host1" 'BEGIN {
+      split(a, x); split(b, y)
+      printf "%.0f%% busy, %.0f%% of it user+nice", 100 - (y[2] - x[2]) * 100 / (y[1] - x[1]),
+        (y[3] - x[3]) * 100 / ((y[1] - x[1]) - (y[2] - x[2]) + 1e-9)
+    }')"
   # The daemons stop before the report reads etcd: past saturation they
   # would keep etcd busy, and the report would take minutes.
   kill -TERM "${pids[@]}"
@@ -151,7 +180,13 @@ run_one() {
     --prefix "$prefix" --from "$from" --to "$to" --period 1s \
     --max-late "$BENCH_MAX_LATE" --runs "$runs" --rev-before "$rev0"
   grep -h "missed" "$BENCH_WORK"/d*.log | head -3 || true
-  etcdctl_local del --prefix "$prefix" >/dev/null
+  # When admission cut its limit, and why (at most a line a second each).
+  local cuts
+  cuts="$(cat "$BENCH_WORK"/d*-"$jobs".log | grep -c "admission:" || true)"
+  echo "admission cuts: ${cuts}"
+  grep -h "admission:" "$BENCH_WORK"/d*-"$jobs".log | head -4 || true
+  # Past saturation there are hundreds of thousands of keys to delete.
+  etcdctl_local --command-timeout=120s del --prefix "$prefix" >/dev/null || true
 }
 
 bench_begin //conch:conch //conch:conchd //tools:bench_cron_report \
@@ -165,4 +200,10 @@ for j in $JOBS; do
       --threads $((2 * DAEMONS)) --command "echo x >> $BENCH_WORK/floor.log"
   done
   run_one "$j"
+  # A fresh etcd for the next count: the last one's raft log and heap
+  # (gigabytes past saturation) would slow it down.
+  if [[ "$j" != "${JOBS##* }" ]]; then
+    local_etcd_stop
+    local_etcd_start
+  fi
 done

@@ -9,7 +9,9 @@
 # Sets LOCAL_ETCD_PID and LOCAL_ETCD_ENDPOINT (127.0.0.1:PORT).
 # LOCAL_ETCD_BIN (default /usr/bin/etcd), LOCAL_ETCD_TIMEOUT (seconds to
 # wait for health, default 30) and LOCAL_ETCD_NICE (run etcd under
-# nice -n this; unset: the caller's) may be set by the caller.
+# nice -n this; unset: the caller's) and LOCAL_ETCD_FLAGS (extra etcd
+# flags, e.g. --enable-pprof for a profile of etcd under a benchmark) may be
+# set by the caller.
 
 LOCAL_ETCD_BIN="${LOCAL_ETCD_BIN:-/usr/bin/etcd}"
 LOCAL_ETCD_TIMEOUT="${LOCAL_ETCD_TIMEOUT:-30}"
@@ -70,6 +72,7 @@ local_etcd_try_start() {
     --initial-advertise-peer-urls "$peer" \
     --initial-cluster "conch-local=${peer}" \
     --initial-cluster-state new \
+    ${LOCAL_ETCD_FLAGS:-} \
     >"${LOCAL_ETCD_DIR}/etcd.log" 2>&1 3>&- 4>&- &
   LOCAL_ETCD_PID=$!
   LOCAL_ETCD_ENDPOINT="127.0.0.1:${ports[0]}"

@@ -17,12 +17,22 @@
 //
 // A third limit adapts to what the machine can actually run: starts can be
 // cheap while the runs themselves pile up (short jobs starved of CPU, each
-// new start making the others slower). Every start reports its lag
-// (start − instant). A lag over a quarter of --max-late cuts the limit on
-// runs + queued starts + claims in flight to 70 % of what was committed
-// then (at most once a second); a second in which every start lagged less
-// than an eighth of --max-late raises it by 10 % (at least 16). It starts
-// unlimited and never goes below kMinLimit.
+// new start making the others slower). Two signals cut the limit on runs +
+// queued starts + claims in flight to 70 % of what is committed at that
+// moment (at most once a second, so a pile-up that lasts is cut again
+// every second):
+//   * lag: every start reports its lag (start − instant); one over a
+//     quarter of --max-late cuts;
+//   * stretch: every run that ends reports how long it ran. A run is
+//     stretched when it took over kStretch times its job's shortest run on
+//     this daemon (at least kStretchFloor): a job that takes 3 ms alone
+//     and 2 s on a crowded machine is starved, not busy. A second in which
+//     at least kMinStretched runs, and half of those that ended, were
+//     stretched cuts, when the next second begins. One job whose runs vary
+//     does not.
+// A second in which every start lagged less than an eighth of --max-late
+// and no stretch cut was due raises the limit by 10 % (at least 16). It
+// starts unlimited and never goes below kMinLimit.
 //
 // Pure: no clock, no etcd; the loop passes the time and its counts in.
 // Thread-compatible (conchd's loop thread).
@@ -30,13 +40,16 @@
 // Example:
 //   Admission admission({.max_running = 500, .max_late = absl::Seconds(10)});
 //   admission.RecordStart(absl::Milliseconds(3));  // from each Spawned
+//   admission.RecordEnd("nightly", absl::Seconds(2), 40, absl::Now());
 //   int take = admission.Capacity(oldest_instant, absl::Now(),
 //                                 {.running = 40, .spawning = 3});
 #ifndef CONCH_CONCH_DAEMON_ADMISSION_H_
 #define CONCH_CONCH_DAEMON_ADMISSION_H_
 
 #include <cstdint>
+#include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 
 namespace conch::daemon {
@@ -65,7 +78,20 @@ class Admission {
   void RecordStart(absl::Duration cost);
   // A run started `lag` after its instant at `now`, with `committed` runs,
   // queued starts and claims in flight (the adaptive limit above).
-  void RecordLag(absl::Duration lag, int committed, absl::Time now);
+  // Both return true when they cut the limit; cut_reason() says why.
+  bool RecordLag(absl::Duration lag, int committed, absl::Time now);
+  // A run of the job `job` (its encoded name) ended after `ran`, with
+  // `committed` as in RecordLag (the stretch signal above).
+  bool RecordEnd(const std::string& job, absl::Duration ran, int committed,
+                 absl::Time now);
+  // The job is gone: its shortest run is forgotten.
+  void ForgetJob(const std::string& job) { shortest_.erase(job); }
+  static constexpr double kStretch = 4;
+  static constexpr absl::Duration kStretchFloor = absl::Milliseconds(250);
+  static constexpr int kMinStretched = 8;
+  // Why the limit was last cut, e.g. "a start 3.1s late" or "12 of 20 runs
+  // stretched" (empty before the first cut).
+  const std::string& cut_reason() const { return cut_reason_; }
   // The adaptive limit (kUnlimited until the first cut).
   int64_t adaptive_limit() const { return limit_; }
   static constexpr int64_t kMinLimit = 8;
@@ -80,6 +106,13 @@ class Admission {
   const Options& options() const { return o_; }
 
  private:
+  // Starts a new second when `now` is past the current one: a stretch cut
+  // (from `committed`) if that one's ended runs were stretched, else a
+  // raise if it was clean.
+  bool Roll(int committed, absl::Time now);
+  // Cuts the limit to 70 % of `committed`, at most once a second.
+  bool Cut(int committed, absl::Time now, std::string why);
+
   // Constant after construction.
   const Options o_;
 
@@ -87,9 +120,15 @@ class Admission {
   int64_t samples_ = 0;
   int64_t limit_ = kUnlimited;
   absl::Time next_cut_ = absl::InfinitePast();
-  // The second being judged for a raise, and whether a start lagged in it.
+  // The second being judged for a raise, whether a start lagged or runs
+  // were stretched in it, and its runs that ended and were stretched.
   absl::Time second_ = absl::InfinitePast();
   bool second_clean_ = true;
+  int ended_ = 0;
+  int stretched_ = 0;
+  std::string cut_reason_;
+  // Each job's shortest run here, by encoded name.
+  absl::flat_hash_map<std::string, absl::Duration> shortest_;
 };
 
 }  // namespace conch::daemon

@@ -1,5 +1,6 @@
 #include "conch/daemon/admission.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
@@ -71,12 +72,14 @@ TEST(AdmissionTest, LateStartsCutTheLimitAndOnTimeSecondsRaiseIt) {
   // A start 3 s late (over a quarter of --max-late) with 1000 committed:
   // the limit becomes 700.
   now += absl::Milliseconds(200);
-  a.RecordLag(absl::Seconds(3), 1000, now);
+  EXPECT_TRUE(a.RecordLag(absl::Seconds(3), 1000, now));
   EXPECT_EQ(a.adaptive_limit(), 700);
+  EXPECT_EQ(a.cut_reason(), "a start 3s late");
   EXPECT_EQ(a.Capacity(now, now, {.running = 650}), 50);
   EXPECT_EQ(a.Capacity(now, now, {.running = 800}), 0);
   // Another late start within the second does not cut again.
-  a.RecordLag(absl::Seconds(4), 1000, now + absl::Milliseconds(500));
+  EXPECT_FALSE(
+      a.RecordLag(absl::Seconds(4), 1000, now + absl::Milliseconds(500)));
   EXPECT_EQ(a.adaptive_limit(), 700);
   // A second later it does, from what is committed then.
   now += absl::Seconds(1);
@@ -95,6 +98,85 @@ TEST(AdmissionTest, LateStartsCutTheLimitAndOnTimeSecondsRaiseIt) {
   now += absl::Seconds(1);
   a.RecordLag(absl::Milliseconds(50), 400, now);
   EXPECT_EQ(a.adaptive_limit(), 462);
+}
+
+// Starts on time, runs starved: a job that takes 3 ms alone takes 2 s.
+TEST(AdmissionTest, StretchedRunsCutTheLimit) {
+  Admission a({.max_late = absl::Seconds(10)});
+  absl::Time now = kInstant;
+  for (int j = 0; j < 20; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Milliseconds(3), 100, now);
+  }
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  now += absl::Seconds(1);
+  // Seven stretched runs in a second are not enough...
+  for (int j = 0; j < 7; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Seconds(2), 1000, now);
+  }
+  now += absl::Seconds(1);
+  a.RecordEnd("j19", absl::Milliseconds(3), 1000, now);
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  // ...eight are, when they are half of the runs that ended; the cut comes
+  // as the next second begins, from what is committed then.
+  for (int j = 0; j < 8; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Seconds(2), 1000, now);
+  }
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  now += absl::Seconds(1);
+  EXPECT_TRUE(a.RecordEnd("j19", absl::Milliseconds(3), 1000, now));
+  EXPECT_EQ(a.adaptive_limit(), 700);
+  EXPECT_EQ(a.cut_reason(), "8 of 9 runs stretched");
+  // A pile-up that lasts is cut again the next second.
+  for (int j = 0; j < 8; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Seconds(3), 600, now);
+  }
+  now += absl::Seconds(1);
+  a.RecordEnd("j19", absl::Milliseconds(3), 600, now);
+  EXPECT_EQ(a.adaptive_limit(), 420);
+  // A clean second raises.
+  now += absl::Seconds(1);
+  a.RecordEnd("j1", absl::Milliseconds(3), 400, now);
+  EXPECT_EQ(a.adaptive_limit(), 462);
+}
+
+TEST(AdmissionTest, RunsThatVaryOrAreFewDoNotCut) {
+  Admission a({.max_late = absl::Seconds(10)});
+  absl::Time now = kInstant;
+  // Under the floor (250 ms): 3 ms then 990 ms is not stretched.
+  for (int j = 0; j < 20; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Milliseconds(3), 100, now);
+  }
+  now += absl::Seconds(1);
+  for (int j = 0; j < 20; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Milliseconds(990), 100, now);
+  }
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  // A first run is never stretched (nothing to compare with).
+  for (int j = 0; j < 20; ++j) {
+    a.RecordEnd(absl::StrCat("new", j), absl::Hours(1), 100, now);
+  }
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  // Stretched runs among many that are not, even first in the second:
+  // no cut.
+  now += absl::Seconds(1);
+  for (int j = 0; j < 10; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Seconds(5), 100, now);
+  }
+  for (int k = 0; k < 20; ++k) {
+    a.RecordEnd(absl::StrCat("new", k % 20), absl::Hours(1), 100, now);
+  }
+  now += absl::Seconds(1);
+  a.RecordEnd("j19", absl::Milliseconds(3), 100, now);
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
+  // A forgotten job starts over: its next run is a first one (without
+  // ForgetJob, eight of eight would be stretched).
+  for (int j = 0; j < 8; ++j) a.ForgetJob(absl::StrCat("j", j));
+  for (int j = 0; j < 8; ++j) {
+    a.RecordEnd(absl::StrCat("j", j), absl::Seconds(5), 100, now);
+  }
+  now += absl::Seconds(1);
+  a.RecordEnd("j19", absl::Milliseconds(3), 100, now);
+  EXPECT_EQ(a.adaptive_limit(), Admission::kUnlimited);
 }
 
 TEST(AdmissionTest, TheAdaptiveLimitNeverGoesBelowTheMinimum) {

@@ -43,7 +43,9 @@ struct ClaimDone {
   Tick tick;
   absl::StatusOr<etcd::ClaimOutcome> claim;
   std::string claim_lease;  // the session lease the claim was made under
-  bool skipped = false;     // recorded as skipped (overlap) in the same Txn
+  // Recorded as skipped in the same Txn: (overload) for an overload tick,
+  // else (overlap).
+  bool skipped = false;
   // Whether a claim Txn was sent (a fallback read that found the tick
   // taken sends none), and its round trip.
   bool sent = true;

@@ -115,6 +115,7 @@ class Daemon {
         claimer_(&store_, &pool_, &done_, o.id, CallTimeout()),
         pool_(o.workers) {
     catalog_.OnErase([this](const std::string& encoded) {
+      admission_.ForgetJob(encoded);
       absl::StatusOr<std::string> name = DecodeName(encoded);
       metrics_.ForgetJob(name.ok() ? *name : encoded);
     });
@@ -153,6 +154,12 @@ class Daemon {
   }
   int Room(absl::Time instant) const {
     return admission_.Capacity(instant, absl::Now(), Load());
+  }
+  void LogCut() const {  // shedding load is worth a warning
+    Log(LogLevel::kWarn,
+        absl::StrCat("admission: at most ", admission_.adaptive_limit(),
+                     " runs and claims at once (", admission_.cut_reason(),
+                     ")"));
   }
   // Keeps the first Room() of `ticks` (counted as claims in flight) and
   // returns the rest.
@@ -242,11 +249,12 @@ void Daemon::Handle(LiveDone& c) {
 void Daemon::Handle(Spawned& c) {
   results_.NoteStart(MonoNow());
   if (c.child.ok()) admission_.RecordStart(c.spawn_cost);
-  // Started, or found too late to start: either way its lag tells whether
-  // this daemon takes on more than the machine runs (admission.h).
+  // Started, or too late to start: its lag feeds admission.h.
   if (c.child.ok() || absl::IsDeadlineExceeded(c.child.status())) {
-    admission_.RecordLag(c.started - c.tick.instant, Load().committed(),
-                         absl::Now());
+    if (admission_.RecordLag(c.started - c.tick.instant, Load().committed(),
+                             absl::Now())) {
+      LogCut();
+    }
   }
   if (c.child.ok()) metrics_.RunStarted(c.started - c.tick.instant);
   if (std::optional<RunOutcome> o = runs_.Register(std::move(c))) {
@@ -281,13 +289,10 @@ void Daemon::Handle(ClaimDone& c) {
     return;
   }
   if (c.skipped) {
-    Log(LogLevel::kInfo,
-        absl::StrCat(TickName(c.tick), ": skipped (overlap), rev ",
-                     c.claim->revision));
-    return;
-  }
-  if (c.tick.overload) {
-    Record(daemon::NotRun(c.tick, o_.id, "overload", -1, absl::Now()));
+    const char* why = c.tick.overload ? "overload" : "overlap";
+    metrics_.RunRecorded(c.tick.job->name, false, 0, false, why);
+    Log(LogLevel::kInfo, absl::StrCat(TickName(c.tick), ": skipped (", why,
+                                      "), rev ", c.claim->revision));
     return;
   }
   if (stopping_) {
@@ -394,11 +399,10 @@ void Daemon::ClaimOverflow() {
     claimer_.ClaimFallbacks(std::move(due), std::move(here), NewClaim());
   }
   if (overload.empty()) return;
-  // Nobody had room: claimed to be recorded as skipped (overload), so that
-  // every due tick is accounted for. A tick another daemon took meanwhile
-  // is not this one's (the batch falls back to one by one).
+  // Nobody had room: claimed with a skipped (overload) result, so that
+  // every due tick is accounted for (tick_claimer.h).
   for (Tick& t : overload) t.overload = true;
-  claimer_.ClaimBatched(std::move(overload), NewClaim());
+  claimer_.ClaimOverloaded(std::move(overload), NewClaim());
 }
 
 void Daemon::OnRequest(const JobRef& job, absl::Time instant,
@@ -585,7 +589,13 @@ bool Daemon::Turn() {
   if (housekeeping) {
     next_housekeeping_ = MonoNow() + kHousekeepingEvery;
     reaper_.Reap();
-    for (RunOutcome& o : runs_.Advance(MonoNow())) Record(std::move(o));
+    for (RunOutcome& o : runs_.Advance(MonoNow())) {  // starved? admission.h
+      if (admission_.RecordEnd(o.tick.job->encoded, o.ran, Load().committed(),
+                               absl::Now())) {
+        LogCut();
+      }
+      Record(std::move(o));
+    }
   }
   CheckSession();
   if (!stopping_ && session_.held()) {
@@ -658,19 +668,6 @@ int Daemon::Run() {
 }
 
 }  // namespace
-
-absl::Status ValidateDaemonId(const std::string& id) {
-  const bool ok = !id.empty() && id.size() <= 64 &&
-                  std::all_of(id.begin(), id.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                           c == '-';
-                  });
-  if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid --id \"", id,
-                   "\": want 1 to 64 characters of A-Z a-z 0-9 . _ -"));
-}
 
 int RunCronDaemon(const CronDaemonOptions& options) {
   absl::Status id = ValidateDaemonId(options.id);

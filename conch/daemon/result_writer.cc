@@ -35,24 +35,32 @@ absl::Status WriteResultBatch(const etcd::CronStore& store,
     absl::SleepFor(retry.Next());
   }
   if (!counts.ok()) return counts.status();
+  std::vector<std::string> encoded;
+  encoded.reserve(batch.size());
+  for (const RunOutcome& o : batch) encoded.push_back(o.tick.job->encoded);
+  PruneOverBound(store, encoded, *counts, call_timeout);
+  return absl::OkStatus();
+}
+
+void PruneOverBound(const etcd::CronStore& store,
+                    const std::vector<std::string>& encoded,
+                    const std::vector<int64_t>& counts,
+                    absl::Duration call_timeout) {
   // The jobs now over the history bound, pruned together.
   std::vector<std::string> over;
-  for (size_t k = 0; k < batch.size(); ++k) {
-    const std::string& encoded = batch[k].tick.job->encoded;
-    if ((*counts)[k] > etcd::kCronHistory &&
-        std::find(over.begin(), over.end(), encoded) == over.end()) {
-      over.push_back(encoded);
+  for (size_t k = 0; k < encoded.size() && k < counts.size(); ++k) {
+    if (counts[k] > etcd::kCronHistory + etcd::kCronHistorySlack &&
+        std::find(over.begin(), over.end(), encoded[k]) == over.end()) {
+      over.push_back(encoded[k]);
     }
   }
-  if (!over.empty()) {
-    absl::StatusOr<int64_t> pruned =
-        store.Prune(over, etcd::kCronHistory, absl::Now() + call_timeout);
-    if (!pruned.ok()) {
-      Log(LogLevel::kWarn, absl::StrCat("pruning ", over.size(), " job(s): ",
-                                        pruned.status().message()));
-    }
+  if (over.empty()) return;
+  absl::StatusOr<int64_t> pruned =
+      store.Prune(over, etcd::kCronHistory, absl::Now() + call_timeout);
+  if (!pruned.ok()) {
+    Log(LogLevel::kWarn, absl::StrCat("pruning ", over.size(),
+                                      " job(s): ", pruned.status().message()));
   }
-  return absl::OkStatus();
 }
 
 }  // namespace conch::daemon

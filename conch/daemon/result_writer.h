@@ -5,7 +5,8 @@
 // timeouts are retried (backoff 100 ms to 2 s) for `retry_for`; a tick
 // left without a result shows as a zombie. One Txn writes the batch and
 // counts each job's history, so pruning costs nothing until a job is over
-// etcd::kCronHistory; the jobs over it are pruned together.
+// etcd::kCronHistory by etcd::kCronHistorySlack; the jobs over it are
+// pruned together, back to kCronHistory.
 //
 // Blocking: runs on one of conchd's workers. Thread-safe.
 //
@@ -15,6 +16,8 @@
 #ifndef CONCH_CONCH_DAEMON_RESULT_WRITER_H_
 #define CONCH_CONCH_DAEMON_RESULT_WRITER_H_
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,6 +33,15 @@ absl::Status WriteResultBatch(const etcd::CronStore& store,
                               const std::vector<RunOutcome>& batch,
                               absl::Duration retry_for,
                               absl::Duration call_timeout);
+
+// Prunes, in one go, the jobs (encoded names) whose history count, as a
+// write's Txn returned it, is over etcd::kCronHistory by more than
+// etcd::kCronHistorySlack; back to kCronHistory. A failure is logged only:
+// the next write over the bound prunes again.
+void PruneOverBound(const etcd::CronStore& store,
+                    const std::vector<std::string>& encoded,
+                    const std::vector<int64_t>& counts,
+                    absl::Duration call_timeout);
 
 }  // namespace conch::daemon
 

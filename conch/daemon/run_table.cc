@@ -4,11 +4,13 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -26,6 +28,11 @@ std::string TickName(const Tick& t) {
   return absl::StrCat("job ", t.job->name, " tick ",
                       records::FormatRfc3339(t.instant));
 }
+
+// `g`'s SIGKILL instant (Infinite unless it was told to stop): its NextWake
+// at the end of time, where the "soon" of an exited or stopping group
+// (now + kRecheck) never comes.
+MonoTime KillAt(const GroupRun& g) { return g.NextWake(MonoTime::Infinite()); }
 
 }  // namespace
 
@@ -90,13 +97,23 @@ RunOutcome NotRun(Tick tick, const std::string& daemon_id,
 
 RunTable::RunTable(RunTableOptions options, CompletionQueue* done,
                    Reaper* reaper)
-    : o_(std::move(options)), done_(done), reaper_(reaper) {}
+    : o_(std::move(options)),
+      done_(done),
+      reaper_(reaper),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  if (epoll_fd_ < 0) {
+    Log(LogLevel::kError,
+        absl::StrCat("epoll_create1: ", std::strerror(errno)));
+    abort();  // out of file descriptors at start-up
+  }
+}
 
 RunTable::~RunTable() {
   for (auto& [pid, run] : runs_) {
     reaper_->Unwatch(pid);
-    if (run->out_fd >= 0) close(run->out_fd);
+    CloseOutput(*run);
   }
+  close(epoll_fd_);
 }
 
 absl::StatusOr<std::string> RunTable::Resolve(const std::string& command) {
@@ -247,23 +264,61 @@ std::optional<RunOutcome> RunTable::Admit(Spawned s) {
   run->out_fd = s.out_fd;
   run->started = s.started;
   const pid_t pid = run->group->child().pid();
+  if (run->out_fd >= 0) {
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN;  // level-triggered; EPOLLHUP comes anyway
+    ev.data.u64 = static_cast<uint64_t>(pid);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, run->out_fd, &ev) == 0) {
+      run->in_epoll = true;
+      ++in_epoll_;
+    } else {
+      Log(LogLevel::kWarn,
+          absl::StrCat(TickName(run->tick), ": output polled on its own (",
+                       "epoll_ctl: ", std::strerror(errno), ")"));
+      poll_instead_.insert(pid);
+    }
+  }
   // It may have exited (and been reaped) before the loop heard of it: the
   // reaper kept its status.
   reaper_->Watch(&run->group->child());
   Log(LogLevel::kDebug,
       absl::StrCat(TickName(run->tick), ": started pid ", pid));
   ++running_jobs_[run->tick.job->encoded];
+  // Its child may have exited already (above): due at once.
+  NoteWake(*run);
   runs_[pid] = std::move(run);
   return std::nullopt;
 }
 
+void RunTable::NoteWake(const Run& run) {
+  const GroupRun& group = *run.group;
+  wake_kill_ = std::min(wake_kill_, KillAt(group));
+  if (group.child().exited() || group.stopping()) wake_recheck_ = true;
+}
+
 void RunTable::AddPollFds(std::vector<struct pollfd>* fds) {
+  fds->push_back({epoll_fd_, POLLIN, 0});
   polled_.clear();
-  for (const auto& [pid, run] : runs_) {
-    if (run->out_fd < 0) continue;
-    fds->push_back({run->out_fd, POLLIN, 0});
-    polled_.push_back(run.get());
+  for (pid_t pid : poll_instead_) {
+    fds->push_back({runs_.at(pid)->out_fd, POLLIN, 0});
+    polled_.push_back(pid);
   }
+}
+
+void RunTable::CloseOutput(Run& run) {
+  if (run.out_fd < 0) return;
+  if (run.in_epoll) {
+    // Out of the set first: closing the fd would not remove it while
+    // another process (a child between its fork and its exec) still holds
+    // the pipe, and its events would come back for a pid reused.
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, run.out_fd, nullptr);
+    run.in_epoll = false;
+    --in_epoll_;
+  } else {
+    poll_instead_.erase(run.group->child().pid());
+  }
+  close(run.out_fd);
+  run.out_fd = -1;
 }
 
 void RunTable::Drain(Run& run) {
@@ -279,23 +334,54 @@ void RunTable::Drain(Run& run) {
       }
       continue;
     }
-    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      close(run.out_fd);
-      run.out_fd = -1;
-    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) CloseOutput(run);
     return;
   }
 }
 
 void RunTable::ReadOutputs(const struct pollfd* fds, size_t n) {
-  for (size_t i = 0; i < n && i < polled_.size(); ++i) {
-    if (fds[i].revents != 0 && polled_[i]->out_fd >= 0) Drain(*polled_[i]);
+  // Nothing polled (a timeout): nothing read, as when polling each pipe.
+  if (fds != nullptr && n > 0 && fds[0].fd == epoll_fd_) {
+    if (fds[0].revents != 0) ReadReady();
+    for (size_t i = 1; i < n && i - 1 < polled_.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto it = runs_.find(polled_[i - 1]);
+      if (it != runs_.end() && it->second->out_fd == fds[i].fd) {
+        Drain(*it->second);
+      }
+    }
   }
   polled_.clear();
 }
 
+void RunTable::ReadReady() {
+  struct epoll_event events[kMaxEvents];
+  // Level-triggered: a pipe drained is not reported again, and one that
+  // is still ready goes to the back of epoll's ready list. A full batch
+  // may have left some: another, but no more batches than the set could
+  // fill, so that pipes that keep filling do not hold the loop (they are
+  // read again next turn).
+  const int batches = in_epoll_ / kMaxEvents + 1;
+  for (int b = 0; b < batches; ++b) {
+    const int got = epoll_wait(epoll_fd_, events, kMaxEvents, /*timeout=*/0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      Log(LogLevel::kError, absl::StrCat("epoll_wait: ", std::strerror(errno)));
+      return;
+    }
+    for (int i = 0; i < got; ++i) {
+      // By pid, in runs_: a run that is gone is not found (its pipe left
+      // the set before it was closed anyway).
+      auto it = runs_.find(static_cast<pid_t>(events[i].data.u64));
+      if (it != runs_.end() && it->second->in_epoll) Drain(*it->second);
+    }
+    if (got < kMaxEvents) return;
+  }
+}
+
 RunOutcome RunTable::Finish(Run& run, absl::Time ended) const {
   RunOutcome o{run.tick, {}, {}};
+  o.ran = ended - run.started;
   const int ws = run.group->child().wait_status();
   o.result.set_daemon(o_.daemon_id);
   o.result.set_started(records::FormatRfc3339(run.started));
@@ -330,9 +416,22 @@ std::vector<RunOutcome> RunTable::Advance(MonoTime now) {
   std::map<const Fuse*,
            std::pair<std::shared_ptr<const Fuse>, std::vector<pid_t>>>
       released;
+  // The cached wake is taken again from the runs that stay (see
+  // NextWake).
+  wake_kill_ = MonoTime::Infinite();
+  wake_recheck_ = false;
   for (auto it = runs_.begin(); it != runs_.end();) {
     Run& run = *it->second;
+    // A child not reaped (as far as the Reaper told it) in a group not
+    // told to stop: GroupRun::Advance has nothing to do (the run cannot
+    // be done, there is nothing to stop, no SIGKILL is due) and its
+    // NextWake is Infinite. Most runs of a loaded daemon are so.
+    if (!run.group->child().exited() && !run.group->stopping()) {
+      ++it;
+      continue;
+    }
     if (!run.group->Advance(now)) {
+      NoteWake(run);
       ++it;
       continue;
     }
@@ -343,8 +442,7 @@ std::vector<RunOutcome> RunTable::Advance(MonoTime now) {
     // What is left in the pipe, without waiting for EOF.
     if (run.out_fd >= 0) {
       Drain(run);
-      if (run.out_fd >= 0) close(run.out_fd);
-      run.out_fd = -1;
+      CloseOutput(run);
     }
     if (const std::shared_ptr<const Fuse>& fuse = run.group->fuse()) {
       auto& [held, groups] = released[fuse.get()];
@@ -362,24 +460,45 @@ std::vector<RunOutcome> RunTable::Advance(MonoTime now) {
 }
 
 void RunTable::StopAll(const char* why, bool lease_lost, MonoTime now) {
+  // Every run is walked anyway: the cached wake is taken again from all.
+  wake_kill_ = MonoTime::Infinite();
+  wake_recheck_ = false;
   for (auto& [pid, run] : runs_) {
-    if (run->group->stopping()) continue;
-    Log(LogLevel::kWarn,
-        absl::StrCat(TickName(run->tick), ": stopping (", why, ")"));
-    run->stopped_by_daemon = true;
-    if (lease_lost) {
-      run->group->StopForLoss(now);
-    } else {
-      run->group->Stop(now);
+    if (!run->group->stopping()) {
+      Log(LogLevel::kWarn,
+          absl::StrCat(TickName(run->tick), ": stopping (", why, ")"));
+      run->stopped_by_daemon = true;
+      if (lease_lost) {
+        run->group->StopForLoss(now);
+      } else {
+        run->group->Stop(now);
+      }
     }
+    NoteWake(*run);
   }
 }
 
+// The earliest GroupRun::NextWake(now) of the runs, without asking each:
+//   min over runs of min(kill_at, exited || stopping ? now + kRecheck : inf)
+//   = min(min of kill_at, any exited or stopping ? now + kRecheck : inf).
+// Both parts are kept by every call that changes what they are made of:
+//   - kill_at (absolute) changes only in GroupRun::Stop, StopForLoss and
+//     Advance, which only StopAll and Advance call, and both take the
+//     cache again from the runs they leave; a new run (Register) has
+//     none. An instant cached in the past is what the scan returned too
+//     (a SIGKILL due, for the next Advance).
+//   - stopping() turns on only there too. exited() turns on in
+//     Reaper::Reap, out of sight; Register notes a status the Reaper kept
+//     for it, and the loop calls Advance right after every Reap, which
+//     sees the rest. A Reap without an Advance after it would leave an
+//     exit unnoticed here until the next Advance: the exit itself
+//     (SIGCHLD) wakes the loop, which reaps and advances.
+//   - the "soon" part (now + kRecheck) moves with `now`: only whether it
+//     applies is cached, and it is added to this call's `now`.
+// Runs that Advance erased were left out when it took the cache again.
 MonoTime RunTable::NextWake(MonoTime now) const {
-  MonoTime wake = MonoTime::Infinite();
-  for (const auto& [pid, run] : runs_) {
-    wake = std::min(wake, run->group->NextWake(now));
-  }
+  MonoTime wake = wake_kill_;
+  if (wake_recheck_) wake = std::min(wake, now + GroupRun::kRecheck);
   return wake;
 }
 

@@ -14,14 +14,30 @@
 // gone, Advance() returns the run's outcome and its groups are released
 // from their fuses, together.
 //
+// A loaded daemon has thousands of runs in progress, and the loop turns
+// often: what it does per turn does not grow with them.
+//   - Output: the table owns one epoll set holding every run's open pipe
+//     (level-triggered EPOLLIN, keyed by pid; added by Register, removed
+//     before the pipe is closed). The loop polls that one fd (AddPollFds)
+//     and ReadOutputs() drains only the pipes epoll reports ready.
+//   - NextWake() is cached by the calls that already walk every run
+//     (Advance, StopAll) and updated by Register: see NextWake.
+//   - Advance() still looks at every run (an exit shows only as its
+//     Child's flag, set by the Reaper), but calls GroupRun::Advance only
+//     for the runs whose child has exited or that were told to stop (the
+//     others have nothing due).
+// Contract: a child's exit counts from the Advance() after the
+// Reaper::Reap() that reaped it (the loop calls them together).
+//
 // The environment of a run: CONCH_JOB and CONCH_NAME (the job), CONCH_TICK
 // (the instant, RFC 3339), CONCH_REV (the claim's revision, its fencing
 // token) and CONCH_LEASE.
 //
-// Ownership: owns the runs and the spawner threads (joined first on
-// destruction); borrows the CompletionQueue and the Reaper, which must
-// outlive it. Thread-compatible: everything but the spawners runs on the
-// loop thread.
+// Ownership: owns the runs, their output pipes, the epoll fd (created by the
+// constructor, closed by the destructor) and the spawner threads (joined
+// first on destruction); borrows the CompletionQueue and the Reaper, which
+// must outlive it. Thread-compatible: everything but the spawners runs on
+// the loop thread (the spawners touch neither the runs nor the epoll set).
 //
 // Example:
 //   RunTable runs(options, &done, &reaper);
@@ -30,6 +46,10 @@
 //   ... each loop turn:
 //   reaper.Reap();
 //   for (RunOutcome& o : runs.Advance(MonoNow())) record(o);
+//   std::vector<struct pollfd> fds;
+//   runs.AddPollFds(&fds);  // one entry: the epoll fd
+//   ppoll(fds.data(), fds.size(), until(runs.NextWake(MonoNow())), nullptr);
+//   runs.ReadOutputs(fds.data(), fds.size());
 #ifndef CONCH_CONCH_DAEMON_RUN_TABLE_H_
 #define CONCH_CONCH_DAEMON_RUN_TABLE_H_
 
@@ -41,6 +61,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +84,8 @@ struct RunOutcome {
   Tick tick;
   records::Result result;
   std::string line;
+  // How long the run took, start to end (zero for a tick that did not run).
+  absl::Duration ran = absl::ZeroDuration();
 };
 
 // Who a job with `cron add --user` runs as: the user's uid, primary and
@@ -118,8 +141,14 @@ class RunTable {
   // (late, or the start failed).
   std::optional<RunOutcome> Register(Spawned s);
 
-  // The output pipes to poll, appended to `fds`; ReadOutputs takes the
-  // same entries back after the poll.
+  // What to poll for output, appended to `fds`: the epoll fd (POLLIN once
+  // some run's pipe has data or hung up), whatever the number of runs; a
+  // pipe that could not join the epoll set (out of kernel memory, see
+  // max_user_watches) is appended on its own. ReadOutputs takes the same
+  // entries back after the poll (`n` may be fewer, then only those) and
+  // reads the pipes that are ready now, without blocking: epoll_wait with
+  // no timeout, a bounded batch at a time. ReadOutputs(nullptr, 0) (the
+  // poll timed out, or the fds were not polled) reads nothing.
   void AddPollFds(std::vector<struct pollfd>* fds);
   void ReadOutputs(const struct pollfd* fds, size_t n);
 
@@ -128,7 +157,10 @@ class RunTable {
   // Stops every run (see GroupRun: after a loss, `lease_lost`, the fuses
   // send the SIGTERM). A run already told to stop is left alone.
   void StopAll(const char* why, bool lease_lost, MonoTime now);
-  // When Advance has something to do without an outside event.
+  // When Advance has something to do without an outside event: the
+  // earliest GroupRun::NextWake(now) of the runs, as of the last Advance,
+  // StopAll or Register (a child reaped since counts from the next
+  // Advance). O(1): the walks that change a run's wake cache it.
   MonoTime NextWake(MonoTime now) const;
 
   // Whether a run of the job is in progress here.
@@ -150,13 +182,20 @@ class RunTable {
     uint64_t output_bytes = 0;  // all it wrote, kept or not
     absl::Time started;
     bool stopped_by_daemon = false;
+    bool in_epoll = false;  // out_fd is in epoll_fd_, else in poll_instead_
   };
 
   // Register, but for the count of spawns.
   std::optional<RunOutcome> Admit(Spawned s);
   absl::StatusOr<std::string> Resolve(const std::string& command);
   // Reads what `run`'s pipe holds now; closes it at EOF.
-  static void Drain(Run& run);
+  void Drain(Run& run);
+  // Takes `run`'s pipe out of the epoll set (or the poll list), closes it.
+  void CloseOutput(Run& run);
+  // Drains the runs whose pipes epoll reports ready now.
+  void ReadReady();
+  // Folds `run` (after any change to it) into the cached wake.
+  void NoteWake(const Run& run);
   RunOutcome Finish(Run& run, absl::Time ended) const;
 
   // Constant after construction.
@@ -169,7 +208,32 @@ class RunTable {
   // for every fallback tick, and a loaded daemon has thousands of runs.
   std::map<std::string, int> running_jobs_;
   int spawning_ = 0;
-  std::vector<Run*> polled_;  // the run of each fd added by AddPollFds
+
+  // The epoll set of the runs' open pipes, each keyed by its run's pid
+  // (epoll_event.data.u64): an event is looked up in runs_, so it cannot
+  // reach a run that is gone. A pipe leaves the set before it is closed,
+  // so that no event of a closed pipe comes back (a pid can be reused).
+  const int epoll_fd_;
+  int in_epoll_ = 0;  // how many pipes the set holds
+  // The runs whose pipe could not join the set (EPOLL_CTL_ADD failed):
+  // polled on their own, as before epoll. Empty unless the kernel ran
+  // short.
+  std::set<pid_t> poll_instead_;
+  std::vector<pid_t> polled_;  // the run of each such fd AddPollFds added
+  // The batch of events ReadOutputs takes at a time.
+  static constexpr int kMaxEvents = 256;
+
+  // NextWake's cache. A run's GroupRun::NextWake(now) is its SIGKILL
+  // instant (kill_at_, Infinite unless told to stop), or now + kRecheck
+  // if that is sooner while its child has exited or it is stopping. The
+  // first part is an absolute instant, cached as is: only Stop,
+  // StopForLoss and GroupRun::Advance change it, and only RunTable calls
+  // them. The second part moves with `now`, so only whether any run has
+  // it is cached, and NextWake adds kRecheck to the caller's `now`
+  // (caching Advance's now + kRecheck would put a wake in the past 20 ms
+  // later and make the loop spin until the next Advance).
+  MonoTime wake_kill_ = MonoTime::Infinite();  // earliest SIGKILL instant
+  bool wake_recheck_ = false;  // some run's child exited, or it is stopping
 
   struct Resolved {
     MonoTime at;

@@ -1,19 +1,23 @@
 // RunTable with real processes and a real fuse, no etcd: a run's outcome
 // (exit code, signal, output tail, CONCH_* environment), starts that cannot
 // happen, a quick child reaped before it was registered, a lingering group,
-// and stops (shutdown, and a loss left to the fuse's one SIGTERM).
+// stops (shutdown, and a loss left to the fuse's one SIGTERM), many runs'
+// output read through the one polled fd, and NextWake following exits and
+// stops.
 #include "conch/daemon/run_table.h"
 
 #include <poll.h>
 #include <signal.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "conch/daemon/completion.h"
 #include "conch/daemon/job_table.h"
@@ -72,6 +76,7 @@ class RunTableTest : public ::testing::Test {
       for (RunOutcome& o : runs_.Advance(MonoNow())) outcomes.push_back(o);
       std::vector<struct pollfd> fds;
       runs_.AddPollFds(&fds);
+      EXPECT_EQ(fds.size(), 1u) << "one epoll fd, whatever the runs";
       poll(fds.data(), fds.size(), 10);
       runs_.ReadOutputs(fds.data(), fds.size());
     }
@@ -164,6 +169,9 @@ TEST_F(RunTableTest, AChildReapedBeforeItWasRegisteredKeepsItsStatus) {
                   absl::Now() + absl::Seconds(5))
                   .ok());
   ASSERT_FALSE(runs_.Register(std::move(s)).has_value());
+  // Its exit is known: Advance has something to do soon.
+  const MonoTime now = MonoNow();
+  EXPECT_EQ(runs_.NextWake(now), now + GroupRun::kRecheck);
   std::vector<RunOutcome> got = Drive(1, absl::Now() + absl::Seconds(5));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].result.exit_code(), 3);
@@ -223,7 +231,9 @@ TEST_F(RunTableTest, ALossIsLeftToTheFusesOneSigterm) {
                     for (Completion& c : done_.TakeAll()) {
                       runs_.Register(std::move(std::get<Spawned>(c)));
                     }
-                    return test::ReadFile(ready).ok();
+                    // Registered too: the child can touch `ready` before
+                    // its spawner reports it.
+                    return runs_.size() == 1 && test::ReadFile(ready).ok();
                   },
                   absl::Now() + absl::Seconds(5))
                   .ok());
@@ -234,6 +244,98 @@ TEST_F(RunTableTest, ALossIsLeftToTheFusesOneSigterm) {
   EXPECT_EQ(got[0].result.signal(), SIGKILL);  // it ignored the TERM
   absl::StatusOr<std::string> t = test::ReadFile(terms);
   EXPECT_EQ(t.value_or("(none)"), "t\n");
+}
+
+TEST_F(RunTableTest, ManyRunsHaveAllTheirOutputReadWhileTheyRun) {
+  // Each writes more than a pipe holds (64 KiB): it finishes only if its
+  // pipe is read while it runs. The sleep keeps them running together.
+  constexpr int kRuns = 200;
+  constexpr int kBytes = 100000;
+  for (int i = 0; i < kRuns; ++i) {
+    RunStart start = StartOf(ShellTick(
+        absl::StrCat("head -c ", kBytes, " /dev/zero | tr '\\0' x; echo; ",
+                     "echo \"done $CONCH_REV\"; sleep 0.2")));
+    start.revision = i;
+    ASSERT_FALSE(runs_.Start(start).has_value());
+  }
+  std::vector<RunOutcome> got = Drive(kRuns, absl::Now() + absl::Seconds(30));
+  ASSERT_EQ(got.size(), static_cast<size_t>(kRuns));
+  std::set<std::string> seen;
+  for (const RunOutcome& o : got) {
+    const records::Result& r = o.result;
+    EXPECT_EQ(r.exit_code(), 0) << o.line;
+    // The tail starts after the line of x's, all of which was counted.
+    EXPECT_EQ(r.output_cut(), kBytes + 1) << o.line;
+    ASSERT_TRUE(absl::StartsWith(r.output_tail(), "done ")) << r.output_tail();
+    const std::string rev(
+        absl::StripSuffix(absl::StripPrefix(r.output_tail(), "done "), "\n"));
+    EXPECT_TRUE(absl::EndsWith(o.line, absl::StrCat(", rev ", rev))) << o.line;
+    seen.insert(rev);
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRuns));
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_EQ(runs_.NextWake(MonoNow()), MonoTime::Infinite());
+}
+
+TEST_F(RunTableTest, NextWakeFollowsAStop) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE(runs_.Start(StartOf(ShellTick("sleep 300"))).has_value());
+  }
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    for (Completion& c : done_.TakeAll()) {
+                      runs_.Register(std::move(std::get<Spawned>(c)));
+                    }
+                    reaper_.Reap();
+                    runs_.Advance(MonoNow());
+                    return runs_.size() == 3;
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  // Running, nothing asked: nothing due without an outside event.
+  EXPECT_EQ(runs_.NextWake(MonoNow()), MonoTime::Infinite());
+  const MonoTime stop = MonoNow();
+  runs_.StopAll("test", /*lease_lost=*/false, stop);
+  // Looked at again soon, counted from the caller's now; the SIGKILL
+  // instant (kill_after 300 ms) stays where the stop put it.
+  EXPECT_EQ(runs_.NextWake(stop), stop + GroupRun::kRecheck);
+  EXPECT_EQ(runs_.NextWake(stop + absl::Milliseconds(100)),
+            stop + absl::Milliseconds(100) + GroupRun::kRecheck);
+  EXPECT_EQ(runs_.NextWake(stop + absl::Seconds(1)),
+            stop + absl::Milliseconds(300));
+  std::vector<RunOutcome> got = Drive(3, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 3u);
+  for (const RunOutcome& o : got) EXPECT_EQ(o.result.signal(), SIGTERM);
+  EXPECT_EQ(runs_.NextWake(MonoNow()), MonoTime::Infinite());
+}
+
+TEST_F(RunTableTest, NextWakeFollowsAnExitSeenByAdvance) {
+  // The child exits at once; its group lingers (TERM ignored) until the
+  // SIGKILL, kill_after (300 ms) after the exit was seen.
+  ASSERT_FALSE(
+      runs_.Start(StartOf(ShellTick("(trap '' TERM; exec sleep 300) & exit 4")))
+          .has_value());
+  std::vector<RunOutcome> got;
+  ASSERT_TRUE(test::PollUntil(
+                  [&] {
+                    for (Completion& c : done_.TakeAll()) {
+                      runs_.Register(std::move(std::get<Spawned>(c)));
+                    }
+                    reaper_.Reap();
+                    for (RunOutcome& o : runs_.Advance(MonoNow())) {
+                      got.push_back(o);
+                    }
+                    return runs_.NextWake(MonoNow()) != MonoTime::Infinite();
+                  },
+                  absl::Now() + absl::Seconds(5))
+                  .ok());
+  EXPECT_TRUE(got.empty()) << "done before its group was killed";
+  const MonoTime now = MonoNow();
+  EXPECT_LE(runs_.NextWake(now), now + GroupRun::kRecheck);
+  got = Drive(1, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].result.exit_code(), 4);
+  EXPECT_EQ(runs_.NextWake(MonoNow()), MonoTime::Infinite());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "conch/daemon/claim_policy.h"
+#include "conch/daemon/result_writer.h"
 #include "core/cron/cron_state.h"
 
 namespace conch::daemon {
@@ -72,6 +73,80 @@ void TickClaimer::ClaimOne(Tick tick, const records::Claim& claim,
       [this, tick = std::move(tick), claim, request_revision, running_here] {
         done_->Push(ClaimNow(tick, claim, request_revision, running_here));
       });
+}
+
+void TickClaimer::ClaimOverloaded(std::vector<Tick> ticks,
+                                  const records::Claim& claim) {
+  for (std::vector<Tick>& batch :
+       Batches(std::move(ticks), etcd::CronStore::kMaxSkipBatch)) {
+    done_->Expect(static_cast<int>(batch.size()));
+    pool_->Submit([this, batch = std::move(batch), claim] {
+      for (ClaimDone& c : ClaimSkipped(batch, claim, "overload")) {
+        done_->Push(std::move(c));
+      }
+    });
+  }
+}
+
+std::vector<ClaimDone> TickClaimer::ClaimSkipped(const std::vector<Tick>& batch,
+                                                 const records::Claim& claim,
+                                                 const std::string& why) const {
+  records::Result skipped;
+  skipped.set_daemon(daemon_id_);
+  skipped.set_started(claim.claimed_at());
+  skipped.set_ended(claim.claimed_at());
+  skipped.set_skipped(why);
+  std::vector<ClaimDone> out;
+  out.reserve(batch.size());
+  std::vector<const Tick*> left;
+  for (const Tick& t : batch) left.push_back(&t);
+  // A batch, and once more without what others took meanwhile (their
+  // fallback claims race with this one).
+  for (int attempt = 0; attempt < 2 && !left.empty(); ++attempt) {
+    std::vector<etcd::CronStore::BatchItem> items;
+    for (const Tick* t : left) items.push_back({t->job.get(), t->instant});
+    const absl::Time sent = absl::Now();
+    absl::StatusOr<etcd::ClaimOutcome> all =
+        store_->ClaimBatch(items, claim, sent + call_timeout_, skipped);
+    const absl::Duration latency = absl::Now() - sent;
+    if (!all.ok()) break;
+    if (all->claimed) {
+      std::vector<std::string> encoded;
+      for (const Tick* t : left) encoded.push_back(t->job->encoded);
+      PruneOverBound(*store_, encoded, all->history_counts, call_timeout_);
+      for (const Tick* t : left) {
+        ClaimDone c{*t, *all, claim.lease()};
+        c.skipped = true;
+        c.latency = latency;
+        out.push_back(std::move(c));
+      }
+      return out;
+    }
+    absl::StatusOr<std::vector<bool>> taken =
+        store_->Claimed(items, absl::Now() + call_timeout_);
+    if (!taken.ok()) break;
+    std::vector<const Tick*> rest;
+    for (size_t k = 0; k < left.size(); ++k) {
+      if (!(*taken)[k]) {
+        rest.push_back(left[k]);
+        continue;
+      }
+      ClaimDone c{*left[k], etcd::ClaimOutcome{}, claim.lease()};
+      c.sent = false;  // another daemon's: not ours to record
+      out.push_back(std::move(c));
+    }
+    left = std::move(rest);
+  }
+  for (const Tick* t : left) {
+    ClaimDone c{*t, etcd::ClaimOutcome{}, claim.lease()};
+    const absl::Time sent = absl::Now();
+    c.claim = store_->Claim(*t->job, t->instant, claim, skipped, 0,
+                            sent + call_timeout_);
+    c.latency = absl::Now() - sent;
+    c.skipped = true;
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 ClaimDone TickClaimer::ClaimNow(const Tick& tick, const records::Claim& claim,

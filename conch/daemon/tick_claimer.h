@@ -7,6 +7,11 @@
 //   - ClaimFallbacks: ticks preferred by another daemon, after the delay:
 //     one read-only Txn per 128 says which are claimed already (nothing to
 //     do), the rest are claimed one by one;
+//   - ClaimOverloaded: ticks nobody had room for (admission.h), claimed
+//     with their `skipped (overload)` result in the same Txn, one per
+//     CronStore::kMaxSkipBatch; when some of a batch are taken, one read
+//     says which, and the rest is tried once more as a batch before one by
+//     one. The jobs whose history went over the bound are pruned;
 //   - ClaimOne: one tick, one Txn; with --overlap skip, first a look at
 //     whether a run of the job is still in progress (here, or in the
 //     job's history on a live daemon): then the tick is claimed with a
@@ -56,6 +61,7 @@ class TickClaimer {
                       const records::Claim& claim);
   void ClaimOne(Tick tick, const records::Claim& claim,
                 int64_t request_revision, bool running_here);
+  void ClaimOverloaded(std::vector<Tick> ticks, const records::Claim& claim);
 
   // How many ticks one fallback read covers.
   static constexpr size_t kFallbackRead = 128;
@@ -64,6 +70,10 @@ class TickClaimer {
   // On a worker: the overlap check, then the Txn.
   ClaimDone ClaimNow(const Tick& tick, const records::Claim& claim,
                      int64_t request_revision, bool running_here) const;
+  // On a worker: one batch of ClaimOverloaded, with `why` as the reason.
+  std::vector<ClaimDone> ClaimSkipped(const std::vector<Tick>& batch,
+                                      const records::Claim& claim,
+                                      const std::string& why) const;
 
   // Constant after construction.
   const etcd::CronStore* const store_;

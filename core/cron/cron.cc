@@ -175,22 +175,34 @@ absl::StatusOr<CronJob> CronStore::ParseJob(const KeyValue& kv) const {
   return job;
 }
 
-absl::StatusOr<CronJobList> CronStore::ListJobs(absl::Time deadline) const {
-  absl::StatusOr<GetResult> r_or =
-      kv_.Get(JobPrefix(), {.prefix = true}, deadline);
-  if (!r_or.ok()) return r_or.status();
-  GetResult r = *std::move(r_or);
+absl::StatusOr<CronJobList> CronStore::ListJobs(absl::Time deadline,
+                                                int64_t page) const {
   CronJobList list;
-  list.revision = r.revision;
-  for (const KeyValue& kv : r.kvs) {
-    absl::StatusOr<CronJob> job = ParseJob(kv);
-    if (job.ok()) {
-      list.jobs.push_back(*std::move(job));
-    } else {
-      list.bad.push_back({kv.key, std::string(job.status().message())});
+  std::string from = JobPrefix();
+  const std::string end = PrefixRangeEnd(JobPrefix());
+  while (true) {
+    absl::StatusOr<GetResult> r_or =
+        kv_.Get(from,
+                {.range_end = end,
+                 .limit = std::max<int64_t>(1, page),
+                 .revision = list.revision},
+                deadline);
+    if (!r_or.ok()) return r_or.status();
+    GetResult r = *std::move(r_or);
+    if (list.revision == 0) list.revision = r.revision;
+    for (const KeyValue& kv : r.kvs) {
+      absl::StatusOr<CronJob> job = ParseJob(kv);
+      if (job.ok()) {
+        list.jobs.push_back(*std::move(job));
+      } else {
+        list.bad.push_back({kv.key, std::string(job.status().message())});
+      }
     }
+    if (!r.more || r.kvs.empty()) return list;
+    // The next page starts just after the last key read.
+    from = r.kvs.back().key;
+    from.push_back('\0');
   }
-  return list;
 }
 
 absl::StatusOr<ClaimOutcome> CronStore::Claim(
@@ -238,12 +250,20 @@ absl::StatusOr<ClaimOutcome> CronStore::Claim(
 
 absl::StatusOr<ClaimOutcome> CronStore::ClaimBatch(
     const std::vector<BatchItem>& items, const records::Claim& claim,
-    absl::Time deadline) const {
-  if (items.empty() || items.size() > static_cast<size_t>(kMaxBatch)) {
-    return absl::InvalidArgumentError("claim batch must hold 1 to 64 ticks");
+    absl::Time deadline, const std::optional<records::Result>& skipped) const {
+  const size_t most = skipped.has_value() ? kMaxSkipBatch : kMaxBatch;
+  if (items.empty() || items.size() > most) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("claim batch must hold 1 to ", most, " ticks"));
   }
   absl::StatusOr<std::string> claim_json = records::ToJson(claim);
   if (!claim_json.ok()) return claim_json.status();
+  std::string result_json;
+  if (skipped.has_value()) {
+    absl::StatusOr<std::string> json = records::ToJson(*skipped);
+    if (!json.ok()) return json.status();
+    result_json = *std::move(json);
+  }
   TxnRequest txn;
   for (const BatchItem& item : items) {
     const std::string tick_key = TickKey(item.job->encoded, item.instant);
@@ -253,12 +273,30 @@ absl::StatusOr<ClaimOutcome> CronStore::ClaimBatch(
         Compare::ModRevision(NameKey(prefix_, "cron/job", item.job->encoded),
                              CompareOp::kEqual, item.job->mod_revision));
     txn.success.push_back(TxnOp::Put(tick_key, *claim_json));
+    if (skipped.has_value()) {
+      txn.success.push_back(
+          TxnOp::Put(ResultKey(item.job->encoded, item.instant), result_json));
+    }
+  }
+  if (skipped.has_value()) {
+    for (const BatchItem& item : items) {
+      txn.success.push_back(
+          TxnOp::Get(NameKeyPrefix(prefix_, "cron/tick", item.job->encoded),
+                     {.prefix = true, .count_only = true}));
+    }
   }
   absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
   if (!r.ok()) return r.status();
   ClaimOutcome out;
   out.claimed = r->succeeded;
-  if (r->succeeded) out.revision = r->revision;
+  if (!r->succeeded) return out;
+  out.revision = r->revision;
+  if (skipped.has_value()) {
+    for (size_t i = 2 * items.size(); i < r->results.size(); ++i) {
+      const auto* got = std::get_if<GetResult>(&r->results[i]);
+      out.history_counts.push_back(got != nullptr ? got->count : 0);
+    }
+  }
   return out;
 }
 

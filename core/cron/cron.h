@@ -54,6 +54,10 @@ namespace conch::etcd {
 
 // How many ticks of each job the history keeps (spec 04).
 inline constexpr int kCronHistory = 100;
+// How far a history may grow past kCronHistory before it is pruned back:
+// pruning at the bound itself costs a delete Txn per job per result (issue
+// 18); with the slack it is one per kCronHistorySlack results.
+inline constexpr int kCronHistorySlack = 10;
 
 // "00001795000000000000000": an instant as 20-digit Unix nanoseconds.
 // Instants before the epoch are not representable (never needed).
@@ -96,6 +100,10 @@ struct ClaimOutcome {
   int64_t revision = 0;
   // Not claimed because the job was removed or replaced since it was read.
   bool job_changed = false;
+  // ClaimBatch with a skipped result: each tick's job history size (tick
+  // keys) after the write, in order, so that the caller prunes only a job
+  // over the bound.
+  std::vector<int64_t> history_counts;
 };
 
 class CronStore {
@@ -137,7 +145,13 @@ class CronStore {
   // Txn deleted (the definition and, with `purge`, the history's keys).
   absl::Status RemoveJob(absl::string_view name, absl::Time deadline,
                          bool purge = false, int64_t* deleted = nullptr) const;
-  absl::StatusOr<CronJobList> ListJobs(absl::Time deadline) const;
+  // Every job, read in pages of `page` keys, all at the revision of the
+  // first page: a single range read of 100,000 jobs would pass gRPC's 4 MiB
+  // limit on a response. A compaction between pages fails the whole list
+  // (OutOfRange, from etcd); the caller reads again.
+  static constexpr int64_t kListPage = 2000;
+  absl::StatusOr<CronJobList> ListJobs(absl::Time deadline,
+                                       int64_t page = kListPage) const;
   // Parses one job key/value (for watch events).
   absl::StatusOr<CronJob> ParseJob(const KeyValue& kv) const;
 
@@ -152,14 +166,21 @@ class CronStore {
   // Claims many ticks in one Txn, all or nothing: every tick key absent and
   // every job unchanged. claimed == false when any one is taken or changed
   // (the caller then claims them one by one). At most kMaxBatch ticks.
+  //
+  // With `skipped`, each tick's result is that record, written in the same
+  // Txn (ticks recorded as not run, e.g. skipped (overload)), and the Txn
+  // also counts each job's history (ClaimOutcome::history_counts): three
+  // operations per tick, so at most kMaxSkipBatch ticks.
   static constexpr int kMaxBatch = 64;  // two compares each; etcd allows 128
+  static constexpr int kMaxSkipBatch = 42;  // 3 × 42 ≤ 128 operations
   struct BatchItem {
     const CronJob* job;
     absl::Time instant;
   };
-  absl::StatusOr<ClaimOutcome> ClaimBatch(const std::vector<BatchItem>& items,
-                                          const records::Claim& claim,
-                                          absl::Time deadline) const;
+  absl::StatusOr<ClaimOutcome> ClaimBatch(
+      const std::vector<BatchItem>& items, const records::Claim& claim,
+      absl::Time deadline,
+      const std::optional<records::Result>& skipped = std::nullopt) const;
   // Whether each tick is claimed, in one read-only Txn (no raft write). At
   // most 128 ticks.
   absl::StatusOr<std::vector<bool>> Claimed(const std::vector<BatchItem>& items,

@@ -190,6 +190,23 @@ TEST_F(CronStoreTest, ANameAddedAgainStartsWithoutTheOldHistory) {
   EXPECT_EQ(store_->History("r", 10, Soon())->size(), 0u);
 }
 
+// 100,000 jobs do not fit in one gRPC response (issue 18): the list is
+// read in pages, all at the first page's revision.
+TEST_F(CronStoreTest, JobsAreListedInPagesAtOneRevision) {
+  for (const char* name : {"a", "b", "c", "d", "e"}) AddAndRead(name);
+  absl::StatusOr<CronJobList> whole = store_->ListJobs(Soon());
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  for (int64_t page : {1, 2, 5, 6}) {
+    absl::StatusOr<CronJobList> paged = store_->ListJobs(Soon(), page);
+    ASSERT_TRUE(paged.ok()) << paged.status();
+    std::vector<std::string> names;
+    for (const CronJob& j : paged->jobs) names.push_back(j.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c", "d", "e"}))
+        << "page " << page;
+    EXPECT_EQ(paged->revision, whole->revision) << "page " << page;
+  }
+}
+
 TEST_F(CronStoreTest, CorruptJobRecordsAreListedAsBadNotDropped) {
   AddAndRead("good");
   ASSERT_TRUE(Kv(conn_.get())
@@ -383,6 +400,49 @@ TEST_F(CronStoreTest, WriteResultsStoresABatchAndCountsEachHistory) {
   EXPECT_EQ(FormatTickState(StateOfTick((*hb)[0], {})), "failed (signal 9)");
   EXPECT_TRUE(
       absl::IsInvalidArgument(store_->WriteResults({}, Soon()).status()));
+}
+
+// Overload (issue 18): ticks nobody had room for are claimed with their
+// skipped result in one Txn, all or nothing, which also counts histories.
+TEST_F(CronStoreTest, ABatchClaimCanRecordItsTicksAsSkipped) {
+  const CronJob a = AddAndRead("a");
+  const CronJob b = AddAndRead("b");
+  ASSERT_TRUE(store_
+                  ->Claim(a, absl::FromUnixSeconds(1), ClaimBy("d"),
+                          std::nullopt, 0, Soon())
+                  ->claimed);
+  records::Result overload;
+  overload.set_daemon("d");
+  overload.set_skipped("overload");
+  absl::StatusOr<ClaimOutcome> c = store_->ClaimBatch(
+      {{&a, absl::FromUnixSeconds(2)}, {&b, absl::FromUnixSeconds(2)}},
+      ClaimBy("d"), Soon(), overload);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->claimed);
+  EXPECT_EQ(c->history_counts, (std::vector<int64_t>{2, 1}));
+  for (const char* name : {"a", "b"}) {
+    absl::StatusOr<std::vector<CronTick>> h = store_->History(name, 1, Soon());
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), 1u);
+    EXPECT_EQ((*h)[0].claim_revision, c->revision);
+    EXPECT_EQ(FormatTickState(StateOfTick((*h)[0], {})), "skipped (overload)");
+  }
+  // One tick taken: nothing of the batch is written.
+  const CronJob d = AddAndRead("d");
+  c = store_->ClaimBatch(
+      {{&d, absl::FromUnixSeconds(3)}, {&a, absl::FromUnixSeconds(2)}},
+      ClaimBy("e"), Soon(), overload);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->claimed);
+  EXPECT_TRUE(c->history_counts.empty());
+  absl::StatusOr<std::vector<CronTick>> hd = store_->History("d", 10, Soon());
+  ASSERT_TRUE(hd.ok());
+  EXPECT_TRUE(hd->empty());
+  // 42 is the most with results (three operations each, etcd allows 128).
+  std::vector<CronStore::BatchItem> many(CronStore::kMaxSkipBatch + 1,
+                                         {&d, absl::FromUnixSeconds(9)});
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_->ClaimBatch(many, ClaimBy("e"), Soon(), overload).status()));
 }
 
 TEST_F(CronStoreTest, RunRequestNeedsTheJobAndIsConsumedByItsClaim) {

@@ -123,6 +123,10 @@ std::shared_ptr<grpc::Channel> Connection::ChannelFor(size_t index) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    // gRPC refuses answers over 4 MiB by default; the status read of 100,000
+    // jobs is about 20 MiB (etcd itself sends up to 2 GiB). Job lists are
+    // paged (CronStore::ListJobs); this leaves room for the rest.
+    args.SetMaxReceiveMessageSize(64 << 20);
     const bool tls = ep.tls == TlsMode::kOn ||
                      (ep.tls == TlsMode::kIfConfig && tls_credentials_);
     dialled_[index] = absl::Now();

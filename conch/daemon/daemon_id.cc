@@ -1,0 +1,24 @@
+// ValidateDaemonId (daemon.h): what a conchd --id may be.
+#include <algorithm>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "conch/daemon/daemon.h"  // IWYU pragma: associated
+
+namespace conch {
+
+absl::Status ValidateDaemonId(const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= 64 &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                           c == '-';
+                  });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid --id \"", id,
+                   "\": want 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+}
+
+}  // namespace conch
