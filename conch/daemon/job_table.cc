@@ -11,7 +11,7 @@ absl::Status JobTable::Upsert(etcd::CronJob job, absl::Time now) {
   absl::StatusOr<Schedule> schedule =
       Schedule::Parse(job.job.schedule(), job.job.tz());
   if (!schedule.ok()) {
-    jobs_.erase(job.encoded);
+    Erase(job.encoded);
     return absl::InvalidArgumentError(absl::StrCat(
         "job ", job.name, " not scheduled: ", schedule.status().message()));
   }
@@ -19,16 +19,21 @@ absl::Status JobTable::Upsert(etcd::CronJob job, absl::Time now) {
   // the ticks from now on.
   const absl::Time from = std::max(start_, now);
   const absl::Time next = schedule->Next(from - absl::Nanoseconds(1));
-  next_due_ = std::min(next_due_, next);
+  Erase(job.encoded);
   std::string key = job.encoded;
-  jobs_.insert_or_assign(
-      std::move(key),
-      Scheduled{std::make_shared<const etcd::CronJob>(std::move(job)),
-                *std::move(schedule), next});
+  queue_.emplace(next, key);
+  jobs_.emplace(std::move(key),
+                Scheduled{std::make_shared<const etcd::CronJob>(std::move(job)),
+                          *std::move(schedule), next});
   return absl::OkStatus();
 }
 
-void JobTable::Erase(const std::string& encoded) { jobs_.erase(encoded); }
+void JobTable::Erase(const std::string& encoded) {
+  auto it = jobs_.find(encoded);
+  if (it == jobs_.end()) return;
+  queue_.erase({it->second.next, encoded});
+  jobs_.erase(it);
+}
 
 std::vector<std::string> JobTable::Names() const {
   std::vector<std::string> out;
@@ -39,7 +44,7 @@ std::vector<std::string> JobTable::Names() const {
 
 void JobTable::Clear() {
   jobs_.clear();
-  next_due_ = absl::InfiniteFuture();
+  queue_.clear();
 }
 
 JobRef JobTable::Find(const std::string& encoded) const {
@@ -49,14 +54,13 @@ JobRef JobTable::Find(const std::string& encoded) const {
 
 std::vector<Tick> JobTable::TakeDue(absl::Time now) {
   std::vector<Tick> due;
-  if (now < next_due_) return due;  // nothing due: no scan of every job
-  next_due_ = absl::InfiniteFuture();
-  for (auto& [key, s] : jobs_) {
-    while (s.next <= now) {
-      due.push_back(Tick{s.job, s.next});
-      s.next = s.schedule.Next(s.next);
-    }
-    next_due_ = std::min(next_due_, s.next);
+  while (!queue_.empty() && queue_.begin()->first <= now) {
+    auto node = queue_.extract(queue_.begin());
+    Scheduled& s = jobs_.at(node.value().second);
+    due.push_back(Tick{s.job, s.next});
+    s.next = s.schedule.Next(s.next);
+    node.value().first = s.next;
+    queue_.insert(std::move(node));
   }
   return due;
 }

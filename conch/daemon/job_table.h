@@ -4,9 +4,11 @@
 // Each definition gets its schedule parsed once; its next tick is never
 // before the daemon started (restarts do not replay missed ticks) and, for
 // a changed definition, never before the change was seen. TakeDue(now)
-// hands out every tick whose instant has come, oldest first per job, and
-// moves each job past `now`; it costs nothing while no tick is due (no scan
-// of the jobs before next_due()).
+// hands out every tick whose instant has come, oldest first, and moves each
+// job past `now`. The jobs are also ordered by their next tick, so TakeDue
+// costs O(log n) per tick it hands out and nothing while none is due: the
+// work of a tick does not grow with the number of jobs (100,000 daily jobs
+// cost nothing between their instants; issue 18).
 //
 // No etcd, no clock of its own: time comes in as arguments (tests use a
 // fake one). Thread-compatible (conchd's loop thread).
@@ -22,7 +24,9 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -62,11 +66,13 @@ class JobTable {
   // The encoded names of every definition, in order.
   std::vector<std::string> Names() const;
 
-  // Every tick with instant <= now, oldest first per job; each job moves
-  // on to its first tick after `now`.
+  // Every tick with instant <= now, oldest first (by instant, then name);
+  // each job moves on to its first tick after `now`.
   std::vector<Tick> TakeDue(absl::Time now);
-  // No job has a tick before this (InfiniteFuture without jobs).
-  absl::Time next_due() const { return next_due_; }
+  // The earliest next tick of any job (InfiniteFuture without jobs).
+  absl::Time next_due() const {
+    return queue_.empty() ? absl::InfiniteFuture() : queue_.begin()->first;
+  }
 
  private:
   struct Scheduled {
@@ -79,8 +85,8 @@ class JobTable {
   const absl::Time start_;
 
   std::map<std::string, Scheduled> jobs_;  // by encoded name
-  // A lower bound of every job's next tick (InfinitePast forces a scan).
-  absl::Time next_due_ = absl::InfiniteFuture();
+  // Every job by (next tick, encoded name): one entry per jobs_ entry.
+  std::set<std::pair<absl::Time, std::string>> queue_;
 };
 
 }  // namespace conch::daemon

@@ -1,11 +1,12 @@
 // JobTable with a fake clock: which ticks are due, never one before the
-// daemon started, a changed definition's ticks from the change on, and no
-// scan while nothing is due.
+// daemon started, a changed definition's ticks from the change on, ticks
+// by instant across jobs, and no scan while nothing is due.
 #include "conch/daemon/job_table.h"
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/cron/cron.h"
 #include "gtest/gtest.h"
@@ -54,6 +55,47 @@ TEST(JobTableTest, ATickMissedByTheLoopIsStillHandedOutOldestFirst) {
             (std::vector<absl::Time>{kT0, kT0 + absl::Seconds(1),
                                      kT0 + absl::Seconds(2)}));
   EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(3));
+}
+
+// Issue 18: the jobs are kept in the order of their next tick, so ticks
+// come out by instant across jobs, and a removed or changed job leaves no
+// stale entry behind.
+TEST(JobTableTest, TicksComeOutByInstantAcrossManyJobs) {
+  JobTable table(kT0);
+  // 10,000 daily jobs at 06:00, and two frequent ones.
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_TRUE(
+        table.Upsert(Job(absl::StrCat("daily", i), "0 6 * * *"), kT0).ok());
+  }
+  ASSERT_TRUE(table.Upsert(Job("b", "@every 3s"), kT0).ok());
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 2s"), kT0).ok());
+  std::vector<std::string> names;
+  const std::vector<Tick> due = table.TakeDue(kT0 + absl::Seconds(4));
+  for (const Tick& t : due) names.push_back(t.job->name);
+  EXPECT_EQ(Instants(due),
+            (std::vector<absl::Time>{kT0, kT0, kT0 + absl::Seconds(2),
+                                     kT0 + absl::Seconds(3),
+                                     kT0 + absl::Seconds(4)}));
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "a", "b", "a"}));
+  EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(6));
+  // Replaced and erased jobs are gone from the order too.
+  ASSERT_TRUE(
+      table.Upsert(Job("a", "@every 10s"), kT0 + absl::Seconds(5)).ok());
+  table.Erase("b");
+  EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(10));
+  EXPECT_EQ(Instants(table.TakeDue(kT0 + absl::Seconds(10))),
+            (std::vector<absl::Time>{kT0 + absl::Seconds(10)}));
+  // A schedule that no longer parses drops the job and its place.
+  etcd::CronJob bad = Job("a", "not a schedule");
+  EXPECT_FALSE(table.Upsert(bad, kT0 + absl::Seconds(11)).ok());
+  EXPECT_EQ(table.size(), 10000u);
+  const absl::Time six = table.next_due();  // the next 06:00 UTC
+  EXPECT_GT(six, kT0 + absl::Seconds(11));
+  EXPECT_LE(six, kT0 + absl::Hours(24));
+  EXPECT_TRUE(table.TakeDue(six - absl::Seconds(1)).empty());
+  EXPECT_EQ(table.TakeDue(six).size(), 10000u);
+  table.Clear();
+  EXPECT_EQ(table.next_due(), absl::InfiniteFuture());
 }
 
 TEST(JobTableTest, NeverATickBeforeTheDaemonStarted) {
