@@ -26,6 +26,7 @@
 #include "core/etcd/endpoint.h"
 #include "core/etcd/kv.h"
 #include "core/etcd/lease.h"
+#include "tools/bench_dial.h"
 
 namespace {
 
@@ -149,22 +150,12 @@ int main(int argc, char** argv) {
   app.add_option("--iterations", iterations);
   CLI11_PARSE(app, argc, argv);
 
-  conch::etcd::ConnectionOptions options;
-  absl::StatusOr<std::vector<conch::Endpoint>> eps =
-      conch::ParseEndpoints(endpoints);
-  if (!eps.ok()) {
-    std::cerr << eps.status() << "\n";
-    return 64;
-  }
-  options.endpoints = *eps;
-  absl::StatusOr<std::unique_ptr<conch::etcd::Connection>> conn =
-      conch::etcd::Connection::Dial(options);
-  if (!conn.ok()) {
-    std::cerr << conn.status() << "\n";
-    return 69;
-  }
-  conch::etcd::Kv kv(conn->get());
-  conch::etcd::Leases leases(conn->get());
+  int code = 0;
+  std::unique_ptr<conch::etcd::Connection> conn =
+      conch::tools::DialBench("bench_client", endpoints, &code);
+  if (conn == nullptr) return code;
+  conch::etcd::Kv kv(conn.get());
+  conch::etcd::Leases leases(conn.get());
 
   CycleSamples samples;
   for (int i = 0; i < iterations + 10; ++i) {

@@ -43,6 +43,7 @@
 #include "core/etcd/connection.h"
 #include "core/etcd/endpoint.h"
 #include "core/records/records.h"
+#include "tools/bench_dial.h"
 
 namespace {
 
@@ -187,21 +188,11 @@ int main(int argc, char** argv) {
     std::cerr << "bench_cron_load: the command is empty\n";
     return 64;
   }
-  absl::StatusOr<std::vector<conch::Endpoint>> eps =
-      conch::ParseEndpoints(endpoints);
-  if (!eps.ok()) {
-    std::cerr << "bench_cron_load: " << eps.status().message() << "\n";
-    return 64;
-  }
-  conch::etcd::ConnectionOptions co;
-  co.endpoints = *eps;
-  absl::StatusOr<std::unique_ptr<conch::etcd::Connection>> conn =
-      conch::etcd::Connection::Dial(co);
-  if (!conn.ok()) {
-    std::cerr << "bench_cron_load: " << conn.status() << "\n";
-    return 69;
-  }
-  const conch::etcd::CronStore store(conn->get(), prefix);
+  int code = 0;
+  std::unique_ptr<conch::etcd::Connection> conn =
+      conch::tools::DialBench("bench_cron_load", endpoints, &code);
+  if (conn == nullptr) return code;
+  const conch::etcd::CronStore store(conn.get(), prefix);
 
   int64_t frequent = 0;
   for (int64_t k = 0; k < o.count; ++k) {

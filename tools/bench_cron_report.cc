@@ -34,6 +34,7 @@
 #include "core/etcd/endpoint.h"
 #include "core/etcd/kv.h"
 #include "core/records/records.h"
+#include "tools/bench_dial.h"
 
 namespace {
 
@@ -181,21 +182,15 @@ int main(int argc, char** argv) {
       conch::ParsePositiveDuration("--period", period);
   absl::StatusOr<absl::Duration> late =
       conch::ParsePositiveDuration("--max-late", max_late);
-  absl::StatusOr<std::vector<conch::Endpoint>> eps =
-      conch::ParseEndpoints(endpoints);
-  if (!every.ok() || !eps.ok() || !late.ok()) {
-    std::cerr << "bad --period, --max-late or --endpoints\n";
+  if (!every.ok() || !late.ok()) {
+    std::cerr << "bad --period or --max-late\n";
     return 64;
   }
-  conch::etcd::ConnectionOptions co;
-  co.endpoints = *eps;
-  absl::StatusOr<std::unique_ptr<conch::etcd::Connection>> conn =
-      conch::etcd::Connection::Dial(co);
-  if (!conn.ok()) {
-    std::cerr << conn.status() << "\n";
-    return 69;
-  }
-  const conch::etcd::CronStore store(conn->get(), prefix);
+  int code = 0;
+  std::unique_ptr<conch::etcd::Connection> conn =
+      conch::tools::DialBench("bench_cron_report", endpoints, &code);
+  if (conn == nullptr) return code;
+  const conch::etcd::CronStore store(conn.get(), prefix);
   absl::StatusOr<conch::etcd::CronJobList> jobs =
       store.ListJobs(CallDeadline());
   if (!jobs.ok()) {
@@ -214,7 +209,7 @@ int main(int argc, char** argv) {
   const int64_t duplicates = CountDuplicateRuns(runs_path, &runs_logged);
 
   absl::StatusOr<conch::etcd::GetResult> head =
-      conch::etcd::Kv(conn->get())
+      conch::etcd::Kv(conn.get())
           .Get(prefix, {.prefix = true, .limit = 1, .keys_only = true},
                CallDeadline());
   const int64_t rev_after = head.ok() ? head->revision : 0;
