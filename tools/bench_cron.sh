@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures conchd against a throwaway etcd on tmpfs, with the release build:
 # D daemons share J jobs `@every 1s` for S seconds, for each J in JOBS, and
-# the report prints ticks expected/claimed/ok/missing, duplicates (from a run
+# the report prints ticks expected/recorded/ok/missing, duplicates (from a run
 # log the jobs append to, outside etcd), tick lag p50/p99 (result.started −
 # tick instant) overall and per runner, when each daemon's burst began (its
 # claim answered), etcd revisions per tick, and CPU and peak RSS per daemon.

@@ -1,14 +1,14 @@
 // bench_cron_report: reads what a cron benchmark left in etcd and in the
 // jobs' run log, and prints the numbers of issue 6's benchmark:
-//   - ticks expected in the window (jobs × window / period), claimed,
-//     recorded ok, missing;
+//   - ticks expected in the window (jobs × window / period), recorded
+//     (claimed, or listed in a skip span), ok, missing;
 //   - duplicates: ticks that ran more than once according to the run log
 //     the jobs append to ("JOB TICK" lines), which is written outside etcd;
 //   - skipped ticks by reason (overload, late, overlap, …) and the ticks
 //     that started on time (within --max-late of their instant): issue 18's
 //     "every due tick accounted for";
 //   - tick lag: result.started − tick instant, p50/p99/max;
-//   - etcd revisions consumed per claimed tick (every write is one).
+//   - etcd revisions consumed per recorded tick (every write is one).
 //
 //   bench_cron_report --endpoints E --prefix P --from T0 --to T1
 //       --period 1s --runs FILE --rev-before R0
@@ -50,7 +50,8 @@ absl::Time CallDeadline() { return absl::Now() + absl::Seconds(30); }
 
 // What the ticks of the window say.
 struct TickStats {
-  int64_t claimed = 0, ok = 0, other = 0, unfinished = 0;
+  // claimed: recorded, by a claim or in a skip span (spanned).
+  int64_t claimed = 0, spanned = 0, ok = 0, other = 0, unfinished = 0;
   int64_t on_time = 0;  // started within max_late of the instant
   absl::Duration max_late = absl::Seconds(10);
   std::map<std::string, int64_t> skipped;  // by reason
@@ -62,10 +63,11 @@ struct TickStats {
   std::vector<double> claim_ms;  // claimed_at − instant: when it was tried
 };
 
-// Adds the claimed tick `t` to `stats`.
+// Adds the recorded tick `t` to `stats`.
 void AddTick(const conch::etcd::CronTick& t, TickStats* stats) {
   ++stats->claimed;
-  if (t.claim.has_value()) {
+  stats->spanned += t.from_span;
+  if (t.claim.has_value() && !t.from_span) {
     absl::StatusOr<absl::Time> at =
         conch::records::ParseRfc3339(t.claim->claimed_at());
     if (at.ok()) {
@@ -217,10 +219,10 @@ int main(int argc, char** argv) {
   const int64_t per_job = absl::IDivDuration(t1 - t0, *every, &rest);
   const int64_t expected = static_cast<int64_t>(jobs->jobs.size()) * per_job;
   absl::PrintF(
-      "jobs %d  window %ds  ticks expected %d  claimed %d  ok %d  "
-      "failed %d  unfinished %d  missing %d\n",
-      jobs->jobs.size(), to - from, expected, stats.claimed, stats.ok,
-      stats.other, stats.unfinished, expected - stats.claimed);
+      "jobs %d  window %ds  ticks expected %d  recorded %d (in skip spans "
+      "%d)  ok %d  failed %d  unfinished %d  missing %d\n",
+      jobs->jobs.size(), to - from, expected, stats.claimed, stats.spanned,
+      stats.ok, stats.other, stats.unfinished, expected - stats.claimed);
   absl::PrintF("duplicates (run log) %d  runs logged %d\n", duplicates,
                runs_logged);
   int64_t skipped = 0;
@@ -234,7 +236,7 @@ int main(int argc, char** argv) {
                reasons, expected - stats.claimed + stats.unfinished);
   PrintLags(stats);
   if (stats.claimed > 0) {
-    absl::PrintF("etcd revisions per claimed tick: %.2f (%d revisions)\n",
+    absl::PrintF("etcd revisions per recorded tick: %.2f (%d revisions)\n",
                  static_cast<double>(rev_after - rev_before) /
                      static_cast<double>(stats.claimed),
                  rev_after - rev_before);

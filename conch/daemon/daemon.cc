@@ -21,6 +21,7 @@
 #include "conch/daemon/admission.h"
 #include "conch/daemon/claim_policy.h"
 #include "conch/daemon/completion.h"
+#include "conch/daemon/daemon_id.h"
 #include "conch/daemon/daemon_session.h"
 #include "conch/daemon/health.h"
 #include "conch/daemon/http_server.h"
@@ -34,7 +35,6 @@
 #include "conch/daemon/tick_claimer.h"
 #include "conch/daemon/zombie_census.h"
 #include "conch/exit_codes.h"
-#include "conch/identity.h"
 #include "conch/version.h"
 #include "core/base/log.h"
 #include "core/base/mono_time.h"
@@ -65,16 +65,6 @@ using daemon::Tick;
 std::string TickName(const Tick& t) {
   return absl::StrCat("job ", t.job->name, " tick ",
                       records::FormatRfc3339(t.instant));
-}
-
-records::Daemon DaemonRecord(absl::Time since) {
-  records::Daemon d;
-  d.set_host(HostName());
-  d.set_pid(getpid());
-  d.set_since(records::FormatRfc3339(since));
-  d.set_version(kVersion);
-  d.set_boot_id(BootId());
-  return d;
 }
 
 // The loop: wakes on signals, the workers' completions, watch events, run
@@ -276,6 +266,12 @@ void Daemon::Handle(ClaimDone& c) {
                                       c.claim.status().message()));
     return;
   }
+  if (c.tick.overload) {  // a skip span written (tick_claimer.h)
+    if (c.claim->claimed) {
+      metrics_.RunRecorded(c.tick.job->name, false, 0, false, "overload");
+    }
+    return;
+  }
   if (c.sent) {
     metrics_.ClaimAnswered(c.tick.job->name, c.claim->claimed, c.latency);
   } else {
@@ -289,10 +285,10 @@ void Daemon::Handle(ClaimDone& c) {
     return;
   }
   if (c.skipped) {
-    const char* why = c.tick.overload ? "overload" : "overlap";
-    metrics_.RunRecorded(c.tick.job->name, false, 0, false, why);
-    Log(LogLevel::kInfo, absl::StrCat(TickName(c.tick), ": skipped (", why,
-                                      "), rev ", c.claim->revision));
+    metrics_.RunRecorded(c.tick.job->name, false, 0, false, "overlap");
+    Log(LogLevel::kInfo,
+        absl::StrCat(TickName(c.tick), ": skipped (overlap), rev ",
+                     c.claim->revision));
     return;
   }
   if (stopping_) {
@@ -384,6 +380,7 @@ std::vector<Tick> Daemon::Admit(std::vector<Tick>& ticks) {
 }
 
 void Daemon::ClaimOverflow() {
+  claimer_.FlushOverloaded(absl::Now(), stopping_);
   if (overflow_.empty()) return;
   if (stopping_ || !session_.held()) {
     overflow_.Clear();  // dropped, not run
@@ -399,10 +396,10 @@ void Daemon::ClaimOverflow() {
     claimer_.ClaimFallbacks(std::move(due), std::move(here), NewClaim());
   }
   if (overload.empty()) return;
-  // Nobody had room: claimed with a skipped (overload) result, so that
+  // Nobody had room: recorded as skipped (overload) in skip spans, so that
   // every due tick is accounted for (tick_claimer.h).
   for (Tick& t : overload) t.overload = true;
-  claimer_.ClaimOverloaded(std::move(overload), NewClaim());
+  claimer_.ClaimOverloaded(std::move(overload), absl::Now());
 }
 
 void Daemon::OnRequest(const JobRef& job, absl::Time instant,
@@ -497,6 +494,7 @@ MonoTime Daemon::NextWake() const {
   if (spawning()) wake = std::min(wake, next_housekeeping_);
   if (!fallback_.empty()) wake = std::min(wake, at(fallback_.next()));
   if (!overflow_.empty()) wake = std::min(wake, at(overflow_.next()));
+  wake = std::min(wake, at(claimer_.next_overload_flush()));
   wake = std::min(wake, results_.Due(spawning()));
   // Once the grace has passed (and every run has been told to stop), a
   // stopping daemon waits for its completions, which wake it: grace_until_

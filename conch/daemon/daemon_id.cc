@@ -1,10 +1,18 @@
-// ValidateDaemonId (daemon.h): what a conchd --id may be.
+// ValidateDaemonId (daemon.h): what a conchd --id may be; DaemonRecord
+// (daemon_id.h): what a conchd registers under it.
+#include "conch/daemon/daemon_id.h"
+
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "conch/daemon/daemon.h"  // IWYU pragma: associated
+#include "conch/daemon/daemon.h"
+#include "conch/identity.h"
+#include "conch/version.h"
+#include "core/records/records.h"
 
 namespace conch {
 
@@ -19,6 +27,16 @@ absl::Status ValidateDaemonId(const std::string& id) {
   return absl::InvalidArgumentError(
       absl::StrCat("invalid --id \"", id,
                    "\": want 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+}
+
+records::Daemon DaemonRecord(absl::Time since) {
+  records::Daemon d;
+  d.set_host(HostName());
+  d.set_pid(getpid());
+  d.set_since(records::FormatRfc3339(since));
+  d.set_version(kVersion);
+  d.set_boot_id(BootId());
+  return d;
 }
 
 }  // namespace conch

@@ -4,9 +4,10 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "conch/daemon/claim_policy.h"
-#include "conch/daemon/result_writer.h"
+#include "core/base/log.h"
 #include "core/cron/cron_state.h"
 
 namespace conch::daemon {
@@ -75,78 +76,76 @@ void TickClaimer::ClaimOne(Tick tick, const records::Claim& claim,
       });
 }
 
-void TickClaimer::ClaimOverloaded(std::vector<Tick> ticks,
-                                  const records::Claim& claim) {
-  for (std::vector<Tick>& batch :
-       Batches(std::move(ticks), etcd::CronStore::kMaxSkipBatch)) {
-    done_->Expect(static_cast<int>(batch.size()));
-    pool_->Submit([this, batch = std::move(batch), claim] {
-      for (ClaimDone& c : ClaimSkipped(batch, claim, "overload")) {
-        done_->Push(std::move(c));
-      }
+void TickClaimer::ClaimOverloaded(std::vector<Tick> ticks, absl::Time now) {
+  for (Tick& t : ticks) spans_.Add(std::move(t), now);
+}
+
+void TickClaimer::FlushOverloaded(absl::Time now, bool all) {
+  std::vector<SkipSpanBuffer::Span> due = spans_.TakeDue(now, all);
+  for (std::vector<SkipSpanBuffer::Span>& batch :
+       Batches(std::move(due), etcd::CronStore::kMaxSpanBatch)) {
+    int ticks = 0;
+    std::vector<std::string> prune;
+    for (const SkipSpanBuffer::Span& s : batch) {
+      ticks += static_cast<int>(s.ticks.size());
+      int& written = spans_since_prune_[s.job->encoded];
+      if (++written < etcd::kCronHistorySlack) continue;
+      spans_since_prune_.erase(s.job->encoded);
+      prune.push_back(s.job->encoded);
+    }
+    done_->Expect(ticks);
+    pool_->Submit([this, batch = std::move(batch), prune = std::move(prune)] {
+      WriteSpans(batch, prune);
     });
   }
 }
 
-std::vector<ClaimDone> TickClaimer::ClaimSkipped(const std::vector<Tick>& batch,
-                                                 const records::Claim& claim,
-                                                 const std::string& why) const {
-  records::Result skipped;
-  skipped.set_daemon(daemon_id_);
-  skipped.set_started(claim.claimed_at());
-  skipped.set_ended(claim.claimed_at());
-  skipped.set_skipped(why);
-  std::vector<ClaimDone> out;
-  out.reserve(batch.size());
-  std::vector<const Tick*> left;
-  for (const Tick& t : batch) left.push_back(&t);
-  // A batch, and once more without what others took meanwhile (their
-  // fallback claims race with this one).
-  for (int attempt = 0; attempt < 2 && !left.empty(); ++attempt) {
-    std::vector<etcd::CronStore::BatchItem> items;
-    for (const Tick* t : left) items.push_back({t->job.get(), t->instant});
-    const absl::Time sent = absl::Now();
-    absl::StatusOr<etcd::ClaimOutcome> all =
-        store_->ClaimBatch(items, claim, sent + call_timeout_, skipped);
-    const absl::Duration latency = absl::Now() - sent;
-    if (!all.ok()) break;
-    if (all->claimed) {
-      std::vector<std::string> encoded;
-      for (const Tick* t : left) encoded.push_back(t->job->encoded);
-      PruneOverBound(*store_, encoded, all->history_counts, call_timeout_);
-      for (const Tick* t : left) {
-        ClaimDone c{*t, *all, claim.lease()};
-        c.skipped = true;
-        c.latency = latency;
-        out.push_back(std::move(c));
-      }
-      return out;
-    }
-    absl::StatusOr<std::vector<bool>> taken =
-        store_->Claimed(items, absl::Now() + call_timeout_);
-    if (!taken.ok()) break;
-    std::vector<const Tick*> rest;
-    for (size_t k = 0; k < left.size(); ++k) {
-      if (!(*taken)[k]) {
-        rest.push_back(left[k]);
-        continue;
-      }
-      ClaimDone c{*left[k], etcd::ClaimOutcome{}, claim.lease()};
-      c.sent = false;  // another daemon's: not ours to record
-      out.push_back(std::move(c));
-    }
-    left = std::move(rest);
+void TickClaimer::WriteSpans(const std::vector<SkipSpanBuffer::Span>& batch,
+                             const std::vector<std::string>& prune) const {
+  std::vector<etcd::CronStore::SpanItem> items;
+  for (const SkipSpanBuffer::Span& s : batch) {
+    etcd::CronStore::SpanItem item{s.job->encoded, {}};
+    for (const Tick& t : s.ticks) item.instants.push_back(t.instant);
+    items.push_back(std::move(item));
   }
-  for (const Tick* t : left) {
-    ClaimDone c{*t, etcd::ClaimOutcome{}, claim.lease()};
-    const absl::Time sent = absl::Now();
-    c.claim = store_->Claim(*t->job, t->instant, claim, skipped, 0,
-                            sent + call_timeout_);
-    c.latency = absl::Now() - sent;
-    c.skipped = true;
-    out.push_back(std::move(c));
+  const absl::Time sent = absl::Now();
+  absl::StatusOr<std::vector<std::vector<absl::Time>>> written =
+      store_->WriteSkipSpans(items, daemon_id_, "overload",
+                             sent + call_timeout_);
+  const absl::Duration latency = absl::Now() - sent;
+  int recorded = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    size_t w = 0;  // written[i] is a subsequence of the span's instants
+    for (const Tick& t : batch[i].ticks) {
+      ClaimDone c{t, etcd::ClaimOutcome{}, ""};
+      c.skipped = true;
+      c.latency = latency;
+      if (!written.ok()) {
+        c.claim = written.status();
+      } else if (w < (*written)[i].size() && (*written)[i][w] == t.instant) {
+        ++w;
+        ++recorded;
+        c.claim->claimed = true;
+      } else {
+        c.sent = false;  // claimed by another daemon meanwhile
+      }
+      done_->Push(std::move(c));
+    }
   }
-  return out;
+  if (recorded > 0) {
+    Log(LogLevel::kInfo,
+        absl::StrCat(recorded, " tick(s) of ", batch.size(),
+                     " job(s) skipped (overload): no daemon had room"));
+  }
+  for (std::vector<std::string>& jobs :
+       Batches(prune, etcd::CronStore::kMaxBatch)) {
+    absl::StatusOr<int64_t> pruned = store_->PruneSpans(
+        jobs, etcd::kCronSpanHistory, absl::Now() + call_timeout_);
+    if (!pruned.ok()) {
+      Log(LogLevel::kWarn,
+          absl::StrCat("pruning skip spans: ", pruned.status().message()));
+    }
+  }
 }
 
 ClaimDone TickClaimer::ClaimNow(const Tick& tick, const records::Claim& claim,
@@ -161,7 +160,8 @@ ClaimDone TickClaimer::ClaimNow(const Tick& tick, const records::Claim& claim,
     skip = running_here;
     if (!skip) {
       absl::StatusOr<std::vector<etcd::CronTick>> history =
-          store_->History(tick.job->encoded, etcd::kCronHistory, deadline);
+          store_->History(tick.job->encoded, etcd::kCronHistory, deadline,
+                          /*spans=*/false);  // runs are claims
       absl::StatusOr<std::map<std::string, std::string>> live =
           store_->LiveDaemons(deadline);
       if (!history.ok() || !live.ok()) {

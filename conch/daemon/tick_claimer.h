@@ -7,18 +7,19 @@
 //   - ClaimFallbacks: ticks preferred by another daemon, after the delay:
 //     one read-only Txn per 128 says which are claimed already (nothing to
 //     do), the rest are claimed one by one;
-//   - ClaimOverloaded: ticks nobody had room for (admission.h), claimed
-//     with their `skipped (overload)` result in the same Txn, one per
-//     CronStore::kMaxSkipBatch; when some of a batch are taken, one read
-//     says which, and the rest is tried once more as a batch before one by
-//     one. The jobs whose history went over the bound are pruned;
+//   - ClaimOverloaded: ticks nobody had room for (admission.h): held in a
+//     SkipSpanBuffer for kSkipSpanHold, then FlushOverloaded records them
+//     as `skipped (overload)` with one skip span per job
+//     (CronStore::WriteSkipSpans, 128 jobs per Txn), leaving out what
+//     another daemon claimed meanwhile. Every kCronHistorySlack spans of a
+//     job written here, its spans are pruned back to kCronSpanHistory;
 //   - ClaimOne: one tick, one Txn; with --overlap skip, first a look at
 //     whether a run of the job is still in progress (here, or in the
 //     job's history on a live daemon): then the tick is claimed with a
 //     `skipped (overlap)` result in the same Txn. A run request's claim
 //     also consumes the request (request_revision > 0).
 // Every tick reports one ClaimDone on the CompletionQueue (Expect()ed
-// here).
+// here); an overload tick reports it when its span is written.
 //
 // Ownership: borrows the store, the pool and the queue, which must outlive
 // it (and the pool must be joined before the store goes). Thread-
@@ -31,12 +32,14 @@
 #define CONCH_CONCH_DAEMON_TICK_CLAIMER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "conch/daemon/completion.h"
 #include "conch/daemon/job_table.h"
+#include "conch/daemon/skip_spans.h"
 #include "core/base/work_pool.h"
 #include "core/cron/cron.h"
 #include "core/records/records.pb.h"
@@ -61,7 +64,17 @@ class TickClaimer {
                       const records::Claim& claim);
   void ClaimOne(Tick tick, const records::Claim& claim,
                 int64_t request_revision, bool running_here);
-  void ClaimOverloaded(std::vector<Tick> ticks, const records::Claim& claim);
+  // Holds `ticks` (Tick::overload) for FlushOverloaded.
+  void ClaimOverloaded(std::vector<Tick> ticks, absl::Time now);
+  // Writes the held ticks once the oldest has waited kSkipSpanHold, or all
+  // of them now with `all` (a stopping daemon).
+  void FlushOverloaded(absl::Time now, bool all);
+  // When FlushOverloaded has work (InfiniteFuture: none held).
+  absl::Time next_overload_flush() const { return spans_.next(); }
+
+  // How long overload ticks are held before their spans are written: a
+  // job `@every 1s` past saturation costs etcd one key per 5 ticks.
+  static constexpr absl::Duration kSkipSpanHold = absl::Seconds(5);
 
   // How many ticks one fallback read covers.
   static constexpr size_t kFallbackRead = 128;
@@ -70,10 +83,10 @@ class TickClaimer {
   // On a worker: the overlap check, then the Txn.
   ClaimDone ClaimNow(const Tick& tick, const records::Claim& claim,
                      int64_t request_revision, bool running_here) const;
-  // On a worker: one batch of ClaimOverloaded, with `why` as the reason.
-  std::vector<ClaimDone> ClaimSkipped(const std::vector<Tick>& batch,
-                                      const records::Claim& claim,
-                                      const std::string& why) const;
+  // On a worker: one batch of FlushOverloaded; prunes the spans of the
+  // jobs in `prune`.
+  void WriteSpans(const std::vector<SkipSpanBuffer::Span>& batch,
+                  const std::vector<std::string>& prune) const;
 
   // Constant after construction.
   const etcd::CronStore* const store_;
@@ -81,6 +94,10 @@ class TickClaimer {
   CompletionQueue* const done_;
   const std::string daemon_id_;
   const absl::Duration call_timeout_;
+
+  SkipSpanBuffer spans_{kSkipSpanHold};
+  // Spans written per job since this daemon last pruned its spans.
+  std::map<std::string, int> spans_since_prune_;
 };
 
 }  // namespace conch::daemon

@@ -24,8 +24,10 @@ void ZombieCensus::MaybeStart(MonoTime now, const JobTable& table,
         store_->LiveDaemons(absl::Now() + call_timeout_);
     for (const JobRef& job : jobs) {
       if (abort_ || !live.ok()) break;
-      absl::StatusOr<std::vector<etcd::CronTick>> ticks = store_->History(
-          job->encoded, kZombieWindow, absl::Now() + call_timeout_);
+      // Claims only: a skip span never holds a zombie.
+      absl::StatusOr<std::vector<etcd::CronTick>> ticks =
+          store_->History(job->encoded, kZombieWindow,
+                          absl::Now() + call_timeout_, /*spans=*/false);
       if (!ticks.ok()) break;
       int n = 0;
       for (const etcd::CronTick& t : *ticks) {

@@ -1,6 +1,7 @@
 #include "core/cron/cron.h"
 
 #include <algorithm>
+#include <set>
 #include <variant>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "core/base/status_macros.h"
 #include "core/records/names.h"
 
@@ -72,6 +74,11 @@ std::string CronStore::RunKey(absl::string_view encoded,
   return NameKeyPrefix(prefix_, "cron/run", encoded) + FormatInstant(instant);
 }
 
+std::string CronStore::SkipKey(absl::string_view encoded,
+                               absl::Time first) const {
+  return NameKeyPrefix(prefix_, "cron/skip", encoded) + FormatInstant(first);
+}
+
 std::string CronStore::JobOfKey(absl::string_view job_key) const {
   return std::string(Suffix(job_key, JobPrefix()));
 }
@@ -95,10 +102,11 @@ absl::StatusOr<std::pair<std::string, absl::Time>> CronStore::ParseRunKey(
 }
 
 // The Txn ops that delete everything a job's name has left behind: its
-// claims, results and run requests.
+// claims, results, run requests and skip spans.
 std::vector<TxnOp> CronStore::HistoryDeletes(absl::string_view encoded) const {
   std::vector<TxnOp> ops;
-  for (const char* kind : {"cron/tick", "cron/result", "cron/run"}) {
+  for (const char* kind :
+       {"cron/tick", "cron/result", "cron/run", "cron/skip"}) {
     ops.push_back(
         TxnOp::Delete(NameKeyPrefix(prefix_, kind, encoded), {.prefix = true}));
   }
@@ -250,20 +258,13 @@ absl::StatusOr<ClaimOutcome> CronStore::Claim(
 
 absl::StatusOr<ClaimOutcome> CronStore::ClaimBatch(
     const std::vector<BatchItem>& items, const records::Claim& claim,
-    absl::Time deadline, const std::optional<records::Result>& skipped) const {
-  const size_t most = skipped.has_value() ? kMaxSkipBatch : kMaxBatch;
-  if (items.empty() || items.size() > most) {
+    absl::Time deadline) const {
+  if (items.empty() || items.size() > static_cast<size_t>(kMaxBatch)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("claim batch must hold 1 to ", most, " ticks"));
+        absl::StrCat("claim batch must hold 1 to ", kMaxBatch, " ticks"));
   }
   absl::StatusOr<std::string> claim_json = records::ToJson(claim);
   if (!claim_json.ok()) return claim_json.status();
-  std::string result_json;
-  if (skipped.has_value()) {
-    absl::StatusOr<std::string> json = records::ToJson(*skipped);
-    if (!json.ok()) return json.status();
-    result_json = *std::move(json);
-  }
   TxnRequest txn;
   for (const BatchItem& item : items) {
     const std::string tick_key = TickKey(item.job->encoded, item.instant);
@@ -273,30 +274,12 @@ absl::StatusOr<ClaimOutcome> CronStore::ClaimBatch(
         Compare::ModRevision(NameKey(prefix_, "cron/job", item.job->encoded),
                              CompareOp::kEqual, item.job->mod_revision));
     txn.success.push_back(TxnOp::Put(tick_key, *claim_json));
-    if (skipped.has_value()) {
-      txn.success.push_back(
-          TxnOp::Put(ResultKey(item.job->encoded, item.instant), result_json));
-    }
-  }
-  if (skipped.has_value()) {
-    for (const BatchItem& item : items) {
-      txn.success.push_back(
-          TxnOp::Get(NameKeyPrefix(prefix_, "cron/tick", item.job->encoded),
-                     {.prefix = true, .count_only = true}));
-    }
   }
   absl::StatusOr<TxnResult> r = kv_.Txn(txn, deadline);
   if (!r.ok()) return r.status();
   ClaimOutcome out;
   out.claimed = r->succeeded;
-  if (!r->succeeded) return out;
-  out.revision = r->revision;
-  if (skipped.has_value()) {
-    for (size_t i = 2 * items.size(); i < r->results.size(); ++i) {
-      const auto* got = std::get_if<GetResult>(&r->results[i]);
-      out.history_counts.push_back(got != nullptr ? got->count : 0);
-    }
-  }
+  if (r->succeeded) out.revision = r->revision;
   return out;
 }
 
@@ -366,15 +349,28 @@ absl::StatusOr<int64_t> CronStore::Prune(absl::string_view encoded, int keep,
 absl::StatusOr<int64_t> CronStore::Prune(
     const std::vector<std::string>& encoded, int keep,
     absl::Time deadline) const {
+  return PruneOlder(encoded, keep, "cron/tick", {"cron/tick", "cron/result"},
+                    deadline);
+}
+
+absl::StatusOr<int64_t> CronStore::PruneSpans(
+    const std::vector<std::string>& encoded, int keep,
+    absl::Time deadline) const {
+  return PruneOlder(encoded, keep, "cron/skip", {"cron/skip"}, deadline);
+}
+
+absl::StatusOr<int64_t> CronStore::PruneOlder(
+    const std::vector<std::string>& encoded, int keep, const std::string& kind,
+    const std::vector<std::string>& kinds, absl::Time deadline) const {
   if (encoded.size() > static_cast<size_t>(kMaxBatch)) {
     return absl::InvalidArgumentError("prune at most 64 jobs at once");
   }
   if (encoded.empty()) return 0;
-  // The newest keep+1 tick keys of each job: the last of them, if there
-  // are that many, is the newest to delete.
+  // The newest keep+1 keys of each job: the last of them, if there are
+  // that many, is the newest to delete.
   TxnRequest read;
   for (const std::string& e : encoded) {
-    read.success.push_back(TxnOp::Get(NameKeyPrefix(prefix_, "cron/tick", e),
+    read.success.push_back(TxnOp::Get(NameKeyPrefix(prefix_, kind, e),
                                       {.prefix = true,
                                        .limit = keep + 1,
                                        .sort_target = SortTarget::kKey,
@@ -383,36 +379,96 @@ absl::StatusOr<int64_t> CronStore::Prune(
   }
   absl::StatusOr<TxnResult> listed = kv_.Txn(read, deadline);
   if (!listed.ok()) return listed.status();
-  // Delete [first tick, last] and [first result, last] of each, in one Txn.
+  // Delete [first, last] under each of `kinds`, for all jobs in one Txn.
   TxnRequest del;
   for (size_t i = 0; i < encoded.size() && i < listed->results.size(); ++i) {
     const auto* got = std::get_if<GetResult>(&listed->results[i]);
     if (got == nullptr || got->kvs.size() <= static_cast<size_t>(keep)) {
       continue;
     }
-    const std::string ticks = NameKeyPrefix(prefix_, "cron/tick", encoded[i]);
-    const std::string results =
-        NameKeyPrefix(prefix_, "cron/result", encoded[i]);
-    const std::string last = std::string(Suffix(got->kvs.back().key, ticks));
-    const std::string past_last = absl::StrCat(last, std::string(1, '\0'));
-    del.success.push_back(
-        TxnOp::Delete(ticks, {.range_end = absl::StrCat(ticks, past_last)}));
-    del.success.push_back(TxnOp::Delete(
-        results, {.range_end = absl::StrCat(results, past_last)}));
+    const std::string listed_prefix = NameKeyPrefix(prefix_, kind, encoded[i]);
+    const std::string past_last = absl::StrCat(
+        Suffix(got->kvs.back().key, listed_prefix), std::string(1, '\0'));
+    for (const std::string& k : kinds) {
+      const std::string from = NameKeyPrefix(prefix_, k, encoded[i]);
+      del.success.push_back(
+          TxnOp::Delete(from, {.range_end = absl::StrCat(from, past_last)}));
+    }
   }
   if (del.success.empty()) return 0;
   absl::StatusOr<TxnResult> deleted = kv_.Txn(del, deadline);
   if (!deleted.ok()) return deleted.status();
-  int64_t ticks_deleted = 0;
-  for (size_t i = 0; i < deleted->results.size(); i += 2) {
+  // What the first kind lost: one per tick (or span).
+  int64_t count = 0;
+  for (size_t i = 0; i < deleted->results.size(); i += kinds.size()) {
     const auto* d = std::get_if<DeleteResult>(&deleted->results[i]);
-    if (d != nullptr) ticks_deleted += d->deleted;
+    if (d != nullptr) count += d->deleted;
   }
-  return ticks_deleted;
+  return count;
+}
+
+absl::StatusOr<std::vector<std::vector<absl::Time>>> CronStore::WriteSkipSpans(
+    const std::vector<SpanItem>& items, absl::string_view daemon,
+    absl::string_view reason, absl::Time deadline) const {
+  if (items.empty() || items.size() > static_cast<size_t>(kMaxSpanBatch)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "skip span batch must hold 1 to ", kMaxSpanBatch, " jobs"));
+  }
+  for (const SpanItem& item : items) {
+    if (item.instants.empty() ||
+        !std::is_sorted(item.instants.begin(), item.instants.end())) {
+      return absl::InvalidArgumentError(
+          "a skip span's instants must be ascending and non-empty");
+    }
+  }
+  // Which of the instants are claimed: one range of tick keys per job.
+  TxnRequest read;
+  for (const SpanItem& item : items) {
+    const std::string first = TickKey(item.encoded, item.instants.front());
+    const std::string last = TickKey(item.encoded, item.instants.back());
+    read.success.push_back(TxnOp::Get(
+        first, {.range_end = absl::StrCat(last, std::string(1, '\0')),
+                .keys_only = true}));
+  }
+  absl::StatusOr<TxnResult> claimed = kv_.Txn(read, deadline);
+  if (!claimed.ok()) return claimed.status();
+  std::vector<std::vector<absl::Time>> written(items.size());
+  TxnRequest write;
+  const std::string now = records::FormatRfc3339(absl::Now());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string ticks =
+        NameKeyPrefix(prefix_, "cron/tick", items[i].encoded);
+    std::set<std::string> taken;
+    if (const auto* got = std::get_if<GetResult>(&claimed->results[i])) {
+      for (const KeyValue& kv : got->kvs) {
+        taken.insert(std::string(Suffix(kv.key, ticks)));
+      }
+    }
+    records::SkipSpan span;
+    span.set_daemon(std::string(daemon));
+    span.set_reason(std::string(reason));
+    span.set_written(now);
+    for (absl::Time t : items[i].instants) {
+      std::string instant = FormatInstant(t);
+      if (taken.count(instant) > 0) continue;
+      span.add_ticks(std::move(instant));
+      written[i].push_back(t);
+    }
+    if (written[i].empty()) continue;
+    absl::StatusOr<std::string> json = records::ToJson(span);
+    if (!json.ok()) return json.status();
+    write.success.push_back(
+        TxnOp::Put(SkipKey(items[i].encoded, written[i].front()), *json));
+  }
+  if (write.success.empty()) return written;
+  absl::StatusOr<TxnResult> put = kv_.Txn(write, deadline);
+  if (!put.ok()) return put.status();
+  return written;
 }
 
 absl::StatusOr<std::vector<CronTick>> CronStore::History(
-    absl::string_view encoded, int limit, absl::Time deadline) const {
+    absl::string_view encoded, int limit, absl::Time deadline,
+    bool spans) const {
   const std::string ticks = NameKeyPrefix(prefix_, "cron/tick", encoded);
   const std::string results = NameKeyPrefix(prefix_, "cron/result", encoded);
   const GetOptions newest{.prefix = true,
@@ -423,51 +479,113 @@ absl::StatusOr<std::vector<CronTick>> CronStore::History(
   if (!claims_or.ok()) return claims_or.status();
   GetResult claims = *std::move(claims_or);
   std::vector<CronTick> out;
-  if (claims.kvs.empty()) return out;
-  // Results of those ticks: from the oldest listed instant on, at the same
-  // revision so that claims and results are one snapshot.
-  const std::string oldest(Suffix(claims.kvs.back().key, ticks));
-  absl::StatusOr<GetResult> res_or = kv_.Get(
-      results + oldest,
-      {.range_end = PrefixRangeEnd(results), .revision = claims.revision},
-      deadline);
-  if (!res_or.ok()) return res_or.status();
-  GetResult res = *std::move(res_or);
-  std::map<std::string, const KeyValue*> by_instant;
-  for (const KeyValue& kv : res.kvs) {
-    by_instant[std::string(Suffix(kv.key, results))] = &kv;
-  }
-  for (const KeyValue& kv : claims.kvs) {
-    CronTick tick;
-    const std::string instant(Suffix(kv.key, ticks));
-    absl::StatusOr<absl::Time> t = ParseInstant(instant);
-    if (!t.ok()) {
-      tick.error = std::string(t.status().message());
+  if (!claims.kvs.empty()) {
+    // Results of those ticks: from the oldest listed instant on, at the
+    // same revision so that claims and results are one snapshot.
+    const std::string oldest(Suffix(claims.kvs.back().key, ticks));
+    absl::StatusOr<GetResult> res_or = kv_.Get(
+        results + oldest,
+        {.range_end = PrefixRangeEnd(results), .revision = claims.revision},
+        deadline);
+    if (!res_or.ok()) return res_or.status();
+    GetResult res = *std::move(res_or);
+    std::map<std::string, const KeyValue*> by_instant;
+    for (const KeyValue& kv : res.kvs) {
+      by_instant[std::string(Suffix(kv.key, results))] = &kv;
+    }
+    for (const KeyValue& kv : claims.kvs) {
+      CronTick tick;
+      const std::string instant(Suffix(kv.key, ticks));
+      absl::StatusOr<absl::Time> t = ParseInstant(instant);
+      if (!t.ok()) {
+        tick.error = std::string(t.status().message());
+        out.push_back(std::move(tick));
+        continue;
+      }
+      tick.instant = *t;
+      tick.claim_revision = kv.mod_revision;
+      records::Claim c;
+      absl::Status parsed = records::FromJson(kv.value, &c);
+      if (parsed.ok()) {
+        tick.claim = std::move(c);
+      } else {
+        tick.error = std::string(parsed.message());
+      }
+      auto it = by_instant.find(instant);
+      if (it != by_instant.end()) {
+        records::Result result;
+        absl::Status p = records::FromJson(it->second->value, &result);
+        if (p.ok()) {
+          tick.result = std::move(result);
+        } else if (tick.error.empty()) {
+          tick.error = std::string(p.message());
+        }
+      }
       out.push_back(std::move(tick));
+    }
+  }
+  if (!spans) return out;
+  // The newest `limit` spans hold at least `limit` ticks.
+  GetOptions newest_spans = newest;
+  newest_spans.revision = claims.revision;
+  absl::StatusOr<GetResult> span_or = kv_.Get(
+      NameKeyPrefix(prefix_, "cron/skip", encoded), newest_spans, deadline);
+  if (!span_or.ok()) return span_or.status();
+  if (span_or->kvs.empty()) return out;
+  AddSpanTicks(*span_or, &out);
+  // Newest first; an unreadable record (no instant) last.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CronTick& a, const CronTick& b) {
+                     return a.instant > b.instant;
+                   });
+  if (out.size() > static_cast<size_t>(limit)) out.resize(limit);
+  return out;
+}
+
+void CronStore::AddSpanTicks(const GetResult& spans,
+                             std::vector<CronTick>* out) const {
+  std::set<absl::Time> seen;
+  for (const CronTick& t : *out) {
+    if (t.error.empty()) seen.insert(t.instant);
+  }
+  for (const KeyValue& kv : spans.kvs) {
+    records::SkipSpan span;
+    absl::Status parsed = records::FromJson(kv.value, &span);
+    if (!parsed.ok()) {
+      CronTick bad;
+      bad.from_span = true;
+      bad.error = absl::StrCat("skip span ", kv.key, ": ", parsed.message());
+      out->push_back(std::move(bad));
       continue;
     }
-    tick.instant = *t;
-    tick.claim_revision = kv.mod_revision;
-    records::Claim c;
-    absl::Status parsed = records::FromJson(kv.value, &c);
-    if (parsed.ok()) {
-      tick.claim = std::move(c);
-    } else {
-      tick.error = std::string(parsed.message());
-    }
-    auto it = by_instant.find(instant);
-    if (it != by_instant.end()) {
-      records::Result result;
-      absl::Status p = records::FromJson(it->second->value, &result);
-      if (p.ok()) {
-        tick.result = std::move(result);
-      } else if (tick.error.empty()) {
-        tick.error = std::string(p.message());
+    records::Claim claim;
+    claim.set_daemon(span.daemon());
+    claim.set_claimed_at(span.written());
+    records::Result result;
+    result.set_daemon(span.daemon());
+    result.set_started(span.written());
+    result.set_ended(span.written());
+    result.set_skipped(span.reason());
+    for (const std::string& text : span.ticks()) {
+      absl::StatusOr<absl::Time> instant = ParseInstant(text);
+      CronTick tick;
+      tick.from_span = true;
+      if (!instant.ok()) {
+        tick.error = absl::StrCat("skip span ", kv.key, ": ",
+                                  instant.status().message());
+        out->push_back(std::move(tick));
+        continue;
       }
+      // A claimed tick was the claimer's (see WriteSkipSpans); a tick in
+      // two spans (two daemons that both thought it theirs) counts once.
+      if (!seen.insert(*instant).second) continue;
+      tick.instant = *instant;
+      tick.claim = claim;
+      tick.claim_revision = kv.mod_revision;
+      tick.result = result;
+      out->push_back(std::move(tick));
     }
-    out.push_back(std::move(tick));
   }
-  return out;
 }
 
 absl::Status CronStore::RequestRun(absl::string_view name, absl::Time instant,

@@ -10,6 +10,8 @@
 //                                  daemon that claimed it
 //   cron/result/<name>/<instant>   result record, no lease
 //   cron/run/<name>/<instant>      run request of `conch cron run`, no lease
+//   cron/skip/<name>/<first>       skip span, no lease: ticks nobody had
+//                                  room for, recorded without claims
 //   cron/daemon/<id>               daemon record, on the daemon's lease
 //
 // The at-most-once rule is Claim(): one Txn that creates the tick key only
@@ -58,6 +60,9 @@ inline constexpr int kCronHistory = 100;
 // pruning at the bound itself costs a delete Txn per job per result (issue
 // 18); with the slack it is one per kCronHistorySlack results.
 inline constexpr int kCronHistorySlack = 10;
+// How many skip spans (cron/skip) of each job are kept, each holding the
+// ticks one daemon skipped for overload in one flush.
+inline constexpr int kCronSpanHistory = 100;
 
 // "00001795000000000000000": an instant as 20-digit Unix nanoseconds.
 // Instants before the epoch are not representable (never needed).
@@ -92,6 +97,11 @@ struct CronTick {
   int64_t claim_revision = 0;  // CONCH_REV of the run
   std::optional<records::Result> result;
   std::string error;  // a record that could not be parsed
+  // Read from a skip span (cron/skip), not from a claim key: `claim` and
+  // `result` are made up from the span (the claim names the daemon, no
+  // lease; the result is skipped with the span's reason), and
+  // claim_revision is the span's mod revision.
+  bool from_span = false;
 };
 
 struct ClaimOutcome {
@@ -100,10 +110,6 @@ struct ClaimOutcome {
   int64_t revision = 0;
   // Not claimed because the job was removed or replaced since it was read.
   bool job_changed = false;
-  // ClaimBatch with a skipped result: each tick's job history size (tick
-  // keys) after the write, in order, so that the caller prunes only a job
-  // over the bound.
-  std::vector<int64_t> history_counts;
 };
 
 class CronStore {
@@ -119,6 +125,7 @@ class CronStore {
   std::string TickKey(absl::string_view encoded, absl::Time instant) const;
   std::string ResultKey(absl::string_view encoded, absl::Time instant) const;
   std::string RunKey(absl::string_view encoded, absl::Time instant) const;
+  std::string SkipKey(absl::string_view encoded, absl::Time first) const;
 
   // The encoded job name of a key under JobPrefix().
   std::string JobOfKey(absl::string_view job_key) const;
@@ -166,21 +173,14 @@ class CronStore {
   // Claims many ticks in one Txn, all or nothing: every tick key absent and
   // every job unchanged. claimed == false when any one is taken or changed
   // (the caller then claims them one by one). At most kMaxBatch ticks.
-  //
-  // With `skipped`, each tick's result is that record, written in the same
-  // Txn (ticks recorded as not run, e.g. skipped (overload)), and the Txn
-  // also counts each job's history (ClaimOutcome::history_counts): three
-  // operations per tick, so at most kMaxSkipBatch ticks.
   static constexpr int kMaxBatch = 64;  // two compares each; etcd allows 128
-  static constexpr int kMaxSkipBatch = 42;  // 3 × 42 ≤ 128 operations
   struct BatchItem {
     const CronJob* job;
     absl::Time instant;
   };
-  absl::StatusOr<ClaimOutcome> ClaimBatch(
-      const std::vector<BatchItem>& items, const records::Claim& claim,
-      absl::Time deadline,
-      const std::optional<records::Result>& skipped = std::nullopt) const;
+  absl::StatusOr<ClaimOutcome> ClaimBatch(const std::vector<BatchItem>& items,
+                                          const records::Claim& claim,
+                                          absl::Time deadline) const;
   // Whether each tick is claimed, in one read-only Txn (no raft write). At
   // most 128 ticks.
   absl::StatusOr<std::vector<bool>> Claimed(const std::vector<BatchItem>& items,
@@ -200,6 +200,25 @@ class CronStore {
   absl::StatusOr<std::vector<int64_t>> WriteResults(
       const std::vector<ResultItem>& items, absl::Time deadline) const;
 
+  // Records ticks as skipped without claiming them (issue 18): per job a
+  // skip span cron/skip/<name>/<first instant> listing the instants. A
+  // read-only Txn first drops the instants that are claimed already (one
+  // range read per span), then one Txn writes the spans. Returns, per
+  // item, the instants written (empty: all were claimed). At most
+  // kMaxSpanBatch items; each item's instants ascending and non-empty.
+  //
+  // Spans hold no claim: a daemon that claims a listed tick afterwards (a
+  // late fallback claim) still may, and then its claim wins in History().
+  // Use it only for ticks whose claimers have given up on them.
+  static constexpr int kMaxSpanBatch = 128;
+  struct SpanItem {
+    std::string encoded;
+    std::vector<absl::Time> instants;
+  };
+  absl::StatusOr<std::vector<std::vector<absl::Time>>> WriteSkipSpans(
+      const std::vector<SpanItem>& items, absl::string_view daemon,
+      absl::string_view reason, absl::Time deadline) const;
+
   // Deletes the claims and results of `encoded` older than its newest
   // `keep` ticks. Returns how many ticks were deleted.
   absl::StatusOr<int64_t> Prune(absl::string_view encoded, int keep,
@@ -210,10 +229,16 @@ class CronStore {
   // `@every 1s` at the bound needs a prune per tick).
   absl::StatusOr<int64_t> Prune(const std::vector<std::string>& encoded,
                                 int keep, absl::Time deadline) const;
-  // The newest `limit` ticks of a job, newest first.
+  // The same for skip spans: deletes the spans of each job older than its
+  // newest `keep`. Returns how many spans were deleted.
+  absl::StatusOr<int64_t> PruneSpans(const std::vector<std::string>& encoded,
+                                     int keep, absl::Time deadline) const;
+  // The newest `limit` ticks of a job, newest first: its claimed ticks and,
+  // with `spans`, the ticks of its skip spans that have no claim (one
+  // snapshot). Callers that look only for runs in progress leave spans out.
   absl::StatusOr<std::vector<CronTick>> History(absl::string_view encoded,
-                                                int limit,
-                                                absl::Time deadline) const;
+                                                int limit, absl::Time deadline,
+                                                bool spans = true) const;
 
   // Asks for an extra tick of `name` at `instant`. NotFound when there is no
   // such job; nothing is written then.
@@ -244,6 +269,15 @@ class CronStore {
 
  private:
   std::vector<TxnOp> HistoryDeletes(absl::string_view encoded) const;
+  // Prune's two Txns: for each job, list the newest keep+1 keys under
+  // `kind`, then delete everything older under each of `kinds`.
+  absl::StatusOr<int64_t> PruneOlder(const std::vector<std::string>& encoded,
+                                     int keep, const std::string& kind,
+                                     const std::vector<std::string>& kinds,
+                                     absl::Time deadline) const;
+  // Appends the ticks of the skip spans in `spans` that `out` does not
+  // hold already.
+  void AddSpanTicks(const GetResult& spans, std::vector<CronTick>* out) const;
 
   Connection* const conn_;  // not owned
   const Kv kv_;

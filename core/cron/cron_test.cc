@@ -402,47 +402,130 @@ TEST_F(CronStoreTest, WriteResultsStoresABatchAndCountsEachHistory) {
       absl::IsInvalidArgument(store_->WriteResults({}, Soon()).status()));
 }
 
-// Overload (issue 18): ticks nobody had room for are claimed with their
-// skipped result in one Txn, all or nothing, which also counts histories.
-TEST_F(CronStoreTest, ABatchClaimCanRecordItsTicksAsSkipped) {
+// Overload (issue 18): ticks nobody had room for are recorded as skip
+// spans, one key per job, and History() reads them as skipped ticks; a
+// tick that was claimed is the claimer's.
+TEST_F(CronStoreTest, SkipSpansRecordTicksThatWereNotClaimed) {
   const CronJob a = AddAndRead("a");
-  const CronJob b = AddAndRead("b");
+  const CronJob b = AddAndRead("b/c");
+  auto at = [](int s) { return absl::FromUnixSeconds(s); };
+  // Tick 3 of a was claimed (and ran) before the span was written.
+  ASSERT_TRUE(
+      store_->Claim(a, at(3), ClaimBy("d2"), std::nullopt, 0, Soon())->claimed);
+  absl::StatusOr<std::vector<std::vector<absl::Time>>> written =
+      store_->WriteSkipSpans(
+          {{a.encoded, {at(2), at(3), at(4)}}, {b.encoded, {at(2)}}}, "d1",
+          "overload", Soon());
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ((*written)[0], (std::vector<absl::Time>{at(2), at(4)}));
+  EXPECT_EQ((*written)[1], (std::vector<absl::Time>{at(2)}));
+  // One key per job, at its first instant.
+  absl::StatusOr<GetResult> keys =
+      Kv(conn_.get())
+          .Get(p_ + "cron/skip/", {.prefix = true, .keys_only = true}, Soon());
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->kvs.size(), 2u);
+  EXPECT_EQ(keys->kvs[0].key, store_->SkipKey("a", at(2)));
+  EXPECT_EQ(keys->kvs[1].key, store_->SkipKey("b%2Fc", at(2)));
+
+  absl::StatusOr<std::vector<CronTick>> h = store_->History("a", 10, Soon());
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->size(), 3u);  // 4 and 2 from the span, 3 from its claim
+  EXPECT_EQ((*h)[0].instant, at(4));
+  EXPECT_TRUE((*h)[0].from_span);
+  EXPECT_EQ(FormatTickState(StateOfTick((*h)[0], {})), "skipped (overload)");
+  EXPECT_EQ((*h)[0].result->daemon(), "d1");
+  EXPECT_EQ((*h)[1].instant, at(3));
+  EXPECT_FALSE((*h)[1].from_span);
+  EXPECT_EQ((*h)[1].claim->daemon(), "d2");
+  EXPECT_EQ((*h)[2].instant, at(2));
+  EXPECT_TRUE((*h)[2].from_span);
+  // The limit counts span ticks too, newest first.
+  h = store_->History("a", 2, Soon());
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[1].instant, at(3));
+  // Without spans: the claims only (what the zombie census reads).
+  h = store_->History("a", 10, Soon(), /*spans=*/false);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->size(), 1u);
+
+  // A second daemon that skipped the same tick: it counts once.
   ASSERT_TRUE(store_
-                  ->Claim(a, absl::FromUnixSeconds(1), ClaimBy("d"),
-                          std::nullopt, 0, Soon())
-                  ->claimed);
-  records::Result overload;
-  overload.set_daemon("d");
-  overload.set_skipped("overload");
-  absl::StatusOr<ClaimOutcome> c = store_->ClaimBatch(
-      {{&a, absl::FromUnixSeconds(2)}, {&b, absl::FromUnixSeconds(2)}},
-      ClaimBy("d"), Soon(), overload);
-  ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_TRUE(c->claimed);
-  EXPECT_EQ(c->history_counts, (std::vector<int64_t>{2, 1}));
-  for (const char* name : {"a", "b"}) {
-    absl::StatusOr<std::vector<CronTick>> h = store_->History(name, 1, Soon());
-    ASSERT_TRUE(h.ok());
-    ASSERT_EQ(h->size(), 1u);
-    EXPECT_EQ((*h)[0].claim_revision, c->revision);
-    EXPECT_EQ(FormatTickState(StateOfTick((*h)[0], {})), "skipped (overload)");
-  }
-  // One tick taken: nothing of the batch is written.
-  const CronJob d = AddAndRead("d");
-  c = store_->ClaimBatch(
-      {{&d, absl::FromUnixSeconds(3)}, {&a, absl::FromUnixSeconds(2)}},
-      ClaimBy("e"), Soon(), overload);
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_FALSE(c->claimed);
-  EXPECT_TRUE(c->history_counts.empty());
-  absl::StatusOr<std::vector<CronTick>> hd = store_->History("d", 10, Soon());
-  ASSERT_TRUE(hd.ok());
-  EXPECT_TRUE(hd->empty());
-  // 42 is the most with results (three operations each, etcd allows 128).
-  std::vector<CronStore::BatchItem> many(CronStore::kMaxSkipBatch + 1,
-                                         {&d, absl::FromUnixSeconds(9)});
+                  ->WriteSkipSpans({{a.encoded, {at(4), at(5)}}}, "d3",
+                                   "overload", Soon())
+                  .ok());
+  h = store_->History("a", 10, Soon());
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->size(), 4u);  // 5, 4, 3, 2
+
+  // Every instant claimed: nothing is written.
+  written =
+      store_->WriteSkipSpans({{a.encoded, {at(3)}}}, "d1", "overload", Soon());
+  ASSERT_TRUE(written.ok());
+  EXPECT_TRUE((*written)[0].empty());
+
+  // Bad batches are refused before anything is written.
   EXPECT_TRUE(absl::IsInvalidArgument(
-      store_->ClaimBatch(many, ClaimBy("e"), Soon(), overload).status()));
+      store_->WriteSkipSpans({}, "d1", "overload", Soon()).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_
+          ->WriteSkipSpans({{a.encoded, {at(9), at(8)}}}, "d1", "overload",
+                           Soon())
+          .status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_->WriteSkipSpans({{a.encoded, {}}}, "d1", "overload", Soon())
+          .status()));
+  std::vector<CronStore::SpanItem> many(CronStore::kMaxSpanBatch + 1,
+                                        {a.encoded, {at(9)}});
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_->WriteSkipSpans(many, "d1", "overload", Soon()).status()));
+}
+
+TEST_F(CronStoreTest, SkipSpansArePrunedAndGoWithTheirJob) {
+  const CronJob s = AddAndRead("s");
+  const CronJob n = AddAndRead("n");  // a neighbour that must survive
+  auto at = [](int sec) { return absl::FromUnixSeconds(sec); };
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(store_
+                    ->WriteSkipSpans({{s.encoded, {at(10 * i), at(10 * i + 1)}},
+                                      {n.encoded, {at(10 * i)}}},
+                                     "d", "overload", Soon())
+                    .ok());
+  }
+  absl::StatusOr<int64_t> pruned = store_->PruneSpans({"s"}, 3, Soon());
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 2);  // the spans at 10 and 20
+  absl::StatusOr<std::vector<CronTick>> h = store_->History("s", 100, Soon());
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 6u);
+  EXPECT_EQ(h->back().instant, at(30));
+  EXPECT_EQ(*store_->PruneSpans({"s"}, 3, Soon()), 0);
+  EXPECT_EQ(store_->History("n", 100, Soon())->size(), 5u);
+  // A purge takes the spans with the job; a new job of the name starts
+  // with none.
+  int64_t deleted = 0;
+  ASSERT_TRUE(store_->RemoveJob("s", Soon(), /*purge=*/true, &deleted).ok());
+  EXPECT_EQ(deleted, 4);  // the job and its three spans
+  EXPECT_TRUE(store_->History("s", 100, Soon())->empty());
+  ASSERT_TRUE(store_->RemoveJob("n", Soon()).ok());
+  EXPECT_EQ(store_->History("n", 100, Soon())->size(), 5u);  // kept
+  AddAndRead("n");
+  EXPECT_TRUE(store_->History("n", 100, Soon())->empty());
+}
+
+// A span that cannot be read shows as an unreadable tick, not as nothing.
+TEST_F(CronStoreTest, AnUnreadableSkipSpanIsReported) {
+  AddAndRead("u");
+  ASSERT_TRUE(Kv(conn_.get())
+                  .Put(store_->SkipKey("u", absl::FromUnixSeconds(7)),
+                       "{not json", {}, Soon())
+                  .ok());
+  absl::StatusOr<std::vector<CronTick>> h = store_->History("u", 10, Soon());
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_THAT((*h)[0].error, HasSubstr("skip span"));
+  EXPECT_EQ(StateOfTick((*h)[0], {}).kind, TickState::Kind::kUnreadable);
 }
 
 TEST_F(CronStoreTest, RunRequestNeedsTheJobAndIsConsumedByItsClaim) {
