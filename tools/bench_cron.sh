@@ -29,7 +29,11 @@
 # Overload (issue 18): BENCH_MAX_LATE (default 10s) is every daemon's
 # --max-late and the report's "on time"; BENCH_TASKSET=1 pins daemon i to
 # CPU (i-1) mod nproc (with its jobs: they inherit the mask), to measure
-# how on-time ticks grow with the number of daemons.
+# how on-time ticks grow with the number of daemons. BENCH_CPU_QUOTA=P puts
+# daemon i and its jobs in a cgroup of its own limited to P % of one core
+# (cpu controller, v1 or v2; needs root): on a machine with fewer cores
+# than daemons, the same measure of scale-out. BENCH_LOGS=DIR keeps
+# the daemons' logs (d<i>-<jobs>.log, at --log-level warn) in DIR.
 #
 # Numbers only; nothing is asserted (the tests do that).
 set -euo pipefail
@@ -51,6 +55,37 @@ BENCH_SCRAPE="${BENCH_SCRAPE:-0}"
 BENCH_SCRAPE_PATH="${BENCH_SCRAPE_PATH:-/metrics}"
 BENCH_MAX_LATE="${BENCH_MAX_LATE:-10s}"
 BENCH_TASKSET="${BENCH_TASKSET:-0}"
+BENCH_CPU_QUOTA="${BENCH_CPU_QUOTA:-}"
+CPU_GROUPS=()
+
+# Moves process $1 into a new cgroup conch-bench-$2 limited to $3 % of one
+# core (period 100 ms); its children inherit it.
+cpu_limit() {
+  local dir
+  if [[ -w /sys/fs/cgroup/cpu ]]; then # v1
+    dir="/sys/fs/cgroup/cpu/conch-bench-$2"
+    mkdir -p "$dir"
+    echo $(($3 * 1000)) >"$dir/cpu.cfs_quota_us"
+  else # v2
+    dir="/sys/fs/cgroup/conch-bench-$2"
+    mkdir -p "$dir"
+    echo "$(($3 * 1000)) 100000" >"$dir/cpu.max"
+  fi
+  echo "$1" >"$dir/cgroup.procs"
+  CPU_GROUPS+=("$dir")
+}
+
+# Removes the cgroups of cpu_limit once their last process is gone.
+cpu_unlimit() {
+  local dir tries
+  for dir in ${CPU_GROUPS[@]+"${CPU_GROUPS[@]}"}; do
+    for ((tries = 0; tries < 50; tries++)); do
+      rmdir "$dir" 2>/dev/null && break
+      sleep 0.1
+    done
+  done
+  CPU_GROUPS=()
+}
 if [[ "$(nice -n "$CONCHD_NICE" nice 2>/dev/null)" != "$CONCHD_NICE" ]]; then
   echo "bench_cron: cannot lower the nice value here; CONCHD_NICE=0" >&2
   CONCHD_NICE=0
@@ -98,7 +133,7 @@ run_one() {
   local jobs="$1" prefix="/bench$1/" runs="$BENCH_WORK/runs$1" i pids=()
   local listen=() scrapers=() ports=()
   : >"$runs"
-  conch_header "${DAEMONS} daemons x ${jobs} jobs @every 1s for ${WINDOW} s, conchd and etcd at nice ${CONCHD_NICE}, jobs at 0$([[ "$BENCH_SCRAPE" == 1 ]] && echo ", ${BENCH_SCRAPE_PATH} scraped every second")"
+  conch_header "${DAEMONS} daemons x ${jobs} jobs @every 1s for ${WINDOW} s, conchd and etcd at nice ${CONCHD_NICE}, jobs at 0$([[ "$BENCH_SCRAPE" == 1 ]] && echo ", ${BENCH_SCRAPE_PATH} scraped every second")$([[ -n "$BENCH_CPU_QUOTA" ]] && echo ", each daemon and its jobs at most ${BENCH_CPU_QUOTA} % of a core")"
   for ((i = 1; i <= DAEMONS; i++)); do
     listen=()
     if [[ "$BENCH_SCRAPE" == 1 ]]; then
@@ -114,6 +149,9 @@ run_one() {
       ${listen[@]+"${listen[@]}"} $CONCHD_FLAGS \
       2>"$BENCH_WORK/d$i-$jobs.log" &
     pids+=($!)
+    if [[ -n "$BENCH_CPU_QUOTA" ]]; then
+      cpu_limit "$!" "d$i" "$BENCH_CPU_QUOTA"
+    fi
   done
   # Four adds at a time: 8000 jobs one by one take almost three minutes.
   seq 0 $((jobs - 1)) | xargs -P 4 -I{} "$BENCH_BIN/conch/conch" cron add "j{}" \
@@ -176,10 +214,19 @@ run_one() {
   # would keep etcd busy, and the report would take minutes.
   kill -TERM "${pids[@]}"
   wait "${pids[@]}" || true
+  cpu_unlimit
   "$BENCH_BIN/tools/bench_cron_report" --endpoints "$LOCAL_ETCD_ENDPOINT" \
     --prefix "$prefix" --from "$from" --to "$to" --period 1s \
     --max-late "$BENCH_MAX_LATE" --runs "$runs" --rev-before "$rev0"
-  grep -h "missed" "$BENCH_WORK"/d*.log | head -3 || true
+  # Ticks handed out too late to claim (not recorded in etcd), with the
+  # window to tell whether they fell in it.
+  echo "window $(date -u -d "@$from" +%T)–$(date -u -d "@$to" +%T) UTC;" \
+    "missed (too late): $(cat "$BENCH_WORK"/d*-"$jobs".log | grep -c "missed" || true)"
+  grep -h "missed" "$BENCH_WORK"/d*-"$jobs".log | head -3 || true
+  if [[ -n "${BENCH_LOGS:-}" ]]; then
+    mkdir -p "$BENCH_LOGS"
+    cp "$BENCH_WORK"/d*-"$jobs".log "$BENCH_LOGS"/
+  fi
   # When admission cut its limit, and why (at most a line a second each).
   local cuts
   cuts="$(cat "$BENCH_WORK"/d*-"$jobs".log | grep -c "admission:" || true)"
