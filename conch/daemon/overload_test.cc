@@ -14,6 +14,7 @@
 #include "conch/daemon/claim_policy.h"
 #include "conch/test_util.h"
 #include "core/records/names.h"
+#include "core/records/records.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/poll.h"
@@ -123,6 +124,35 @@ TEST_F(OverloadTest, AloneAndFullItRecordsEveryTickItCannotRun) {
       test::PollUntil([&] { return OverloadRecorders("other").size() >= 2; },
                       In(absl::Seconds(20)))
           .ok());
+}
+
+// Overload ticks wait up to 5 s for their skip span; a daemon that is
+// stopped writes what it holds before it exits, so nothing it skipped is
+// left unaccounted.
+TEST_F(OverloadTest, AStoppedDaemonWritesTheOverloadTicksItHolds) {
+  Daemon("d1", {"--max-running", "1"});
+  Add("long", LongRun());
+  ASSERT_TRUE(test::PollUntil([&] { return !Lines("runs").empty(); },
+                              In(absl::Seconds(20)))
+                  .ok());
+  absl::StatusOr<absl::Time> ran = records::ParseRfc3339(Lines("runs")[0]);
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  // The next three ticks become due and, with no room, are held: their
+  // span is due only 5 s after the first of them was (6.5 s after `ran`).
+  ASSERT_TRUE(
+      test::PollUntil([&] { return absl::Now() >= *ran + absl::Seconds(4); },
+                      In(absl::Seconds(20)))
+          .ok());
+  const absl::Time stopped = absl::Now();
+  EXPECT_EQ(StopDaemon("d1"), 0);
+  EXPECT_EQ(Gap("long"), "");
+  std::vector<etcd::CronTick> ticks = History("long");
+  ASSERT_FALSE(ticks.empty());
+  // Held ticks were written at the stop: the newest recorded tick is one
+  // that was due just before it (a tick in its last 0.5 s is dropped).
+  EXPECT_GE(ticks.front().instant, stopped - absl::Seconds(3))
+      << "newest " << ticks.front().instant << ", stopped " << stopped;
+  EXPECT_TRUE(ticks.front().from_span);
 }
 
 TEST_F(OverloadTest, RoomMadeAgainIsUsedAgain) {
