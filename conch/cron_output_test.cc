@@ -449,13 +449,6 @@ TEST_F(CronOutputTest, RunWaitJsonReportsAZombieInTheObject) {
   EXPECT_EQ(Member(v, "claimed_by").string_value(), "d1");
 }
 
-std::string ConchPath() {
-  char* path = realpath(kConchBinary, nullptr);
-  std::string out = path != nullptr ? path : kConchBinary;
-  free(path);
-  return out;
-}
-
 // The default format follows stdout: aligned on a terminal, TSV through a
 // pipe.
 TEST_F(CronOutputTest, OnARealTerminalLsIsAligned) {

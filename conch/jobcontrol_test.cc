@@ -31,13 +31,6 @@ using ::testing::HasSubstr;
 
 absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
-std::string ConchPath() {
-  char* path = realpath(kConchBinary, nullptr);
-  std::string out = path != nullptr ? path : kConchBinary;
-  free(path);
-  return out;
-}
-
 class JobControlTest : public ::testing::Test {
  protected:
   void SetUp() override {

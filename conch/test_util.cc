@@ -20,6 +20,13 @@
 
 namespace conch {
 
+std::string ConchPath() {
+  char* path = realpath(kConchBinary, nullptr);
+  std::string out = path != nullptr ? path : kConchBinary;
+  free(path);
+  return out;
+}
+
 Scratch::Scratch() {
   absl::StatusOr<std::string> dir = test::MakeTempDir("conch-scratch");
   EXPECT_TRUE(dir.ok()) << dir.status();

@@ -29,6 +29,10 @@ inline constexpr char kConchBinary[] = "conch/conch";
 // The conchd binary in the test's runfiles.
 inline constexpr char kConchdBinary[] = "conch/conchd";
 
+// The absolute path of the conch binary, for a command line typed into a
+// shell that runs elsewhere (a pseudo-terminal's `bash -i`).
+std::string ConchPath();
+
 // A scratch directory removed at destruction.
 class Scratch {
  public:

@@ -33,13 +33,6 @@ using ::testing::Not;
 
 absl::Time In(absl::Duration d) { return absl::Now() + d; }
 
-std::string ConchPath() {
-  char* path = realpath(kConchBinary, nullptr);
-  std::string out = path != nullptr ? path : kConchBinary;
-  free(path);
-  return out;
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
 }
