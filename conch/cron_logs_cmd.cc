@@ -112,6 +112,30 @@ int PrintTick(const std::vector<etcd::CronTick>& history, absl::Time instant,
   return kExitVacant;
 }
 
+// --follow, after a skip span was written: its ticks (read back through
+// History, where a claim made meanwhile wins) that were not printed yet,
+// oldest first. Spans are written seconds after their ticks, so they may
+// come after a later tick's result.
+absl::Status PrintNewSpanTicks(const etcd::CronStore& store,
+                               absl::string_view encoded, absl::Time deadline,
+                               std::set<absl::Time>& printed, Runs& runs) {
+  absl::StatusOr<std::vector<etcd::CronTick>> history =
+      store.History(encoded, etcd::kCronHistory, deadline);
+  if (!history.ok()) return history.status();
+  std::vector<const etcd::CronTick*> fresh;
+  for (const etcd::CronTick& t : *history) {
+    if (t.from_span && t.result.has_value() && !printed.count(t.instant)) {
+      fresh.push_back(&t);
+    }
+  }
+  std::reverse(fresh.begin(), fresh.end());  // History is newest first
+  for (const etcd::CronTick* t : fresh) {
+    printed.insert(t->instant);
+    runs.Add(t->instant, *t->result, /*header=*/true);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 CLI::App* SetupCronLogs(CLI::App& cron, CronLogsArgs* a) {
@@ -167,6 +191,7 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
   Notifier wake;
   etcd::WatchStream watches(conn->get());
   std::unique_ptr<etcd::Watcher> results;
+  std::unique_ptr<etcd::Watcher> spans;  // overload ticks, written later
   if (a.follow) {
     etcd::WatchOptions wo;
     wo.prefix = true;
@@ -175,6 +200,10 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
         NameKeyPrefix(o.prefix, "cron/result", *encoded), wo, o.CallDeadline());
     if (!w.ok()) return ReportFailure(w.status());
     results = *std::move(w);
+    w = watches.Watch(NameKeyPrefix(o.prefix, "cron/skip", *encoded), wo,
+                      o.CallDeadline());
+    if (!w.ok()) return ReportFailure(w.status());
+    spans = *std::move(w);
   }
   absl::StatusOr<std::vector<etcd::CronTick>> history =
       store.History(*encoded, etcd::kCronHistory, o.CallDeadline());
@@ -239,6 +268,20 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
         if (!printed.insert(*instant).second) continue;
         runs.Add(*instant, r, /*header=*/true);
       }
+    }
+    bool span_written = false;
+    while (true) {
+      absl::StatusOr<std::optional<etcd::WatchBatch>> b = spans->TryNext();
+      if (!b.ok()) return ReportFailure(b.status());
+      if (!b->has_value()) break;
+      for (const etcd::Event& ev : (*b)->events) {
+        span_written |= ev.type == etcd::Event::Type::kPut;
+      }
+    }
+    if (span_written) {
+      const absl::Status s =
+          PrintNewSpanTicks(store, *encoded, o.CallDeadline(), printed, runs);
+      if (!s.ok()) return ReportFailure(s);
     }
   }
 }

@@ -4,14 +4,21 @@
 // room the tick is still accounted for: recorded as skipped (overload), in
 // a skip span written up to TickClaimer::kSkipSpanHold later.
 // Real etcd, real conchd processes, real clock.
+#include <signal.h>
+
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "conch/cron_test_util.h"
 #include "conch/daemon/claim_policy.h"
+#include "conch/output.h"
 #include "conch/test_util.h"
 #include "core/records/names.h"
 #include "core/records/records.h"
@@ -169,6 +176,47 @@ TEST_F(OverloadTest, RoomMadeAgainIsUsedAgain) {
                       In(absl::Seconds(15)))
           .ok());
   ExpectNoGaps("short");
+}
+
+// `cron logs --follow` prints overload ticks when their skip span is
+// written: the run in progress has no output yet, so everything it prints
+// here comes from spans (at start, --last 1 prints at most one of them).
+TEST_F(OverloadTest, LogsFollowPrintsOverloadTicksWhenTheirSpanIsWritten) {
+  Daemon("d1", {"--max-running", "1"});
+  Add("long", LongRun());
+  ASSERT_TRUE(test::PollUntil([&] { return !Lines("runs").empty(); },
+                              In(absl::Seconds(20)))
+                  .ok());
+  std::unique_ptr<ConchProcess> follow = ConchProcess::Start(
+      {"cron", "logs", "long", "--follow"}, prefix_, etcd());
+  ASSERT_NE(follow, nullptr);
+  // The headers of the overload ticks printed so far; a repeat fails.
+  auto printed = [&] {
+    std::set<std::string> ticks;
+    for (absl::string_view line : absl::StrSplit(follow->Stdout(), '\n')) {
+      if (!absl::StrContains(line, "skipped (overload)")) continue;
+      EXPECT_TRUE(ticks.insert(std::string(line)).second)
+          << "printed twice: " << line;
+    }
+    return ticks;
+  };
+  ASSERT_TRUE(test::PollUntil([&] { return printed().size() >= 3; },
+                              In(absl::Seconds(30)))
+                  .ok())
+      << follow->Stdout() << follow->Stderr();
+  // Each is a tick recorded as overload in the job's history.
+  std::set<std::string> recorded;
+  for (const etcd::CronTick& t : History("long")) {
+    if (t.from_span) {
+      recorded.insert(absl::StrCat("==> tick ", Timestamp(t.instant),
+                                   " on d1: skipped (overload) <=="));
+    }
+  }
+  for (const std::string& line : printed()) {
+    EXPECT_TRUE(recorded.count(line)) << line << " is not in the history";
+  }
+  ASSERT_TRUE(follow->Signal(SIGTERM).ok());
+  EXPECT_EQ(follow->ExitCode(In(absl::Seconds(10))), 0) << follow->Stderr();
 }
 
 }  // namespace
