@@ -249,6 +249,10 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
     if (t.result.has_value()) printed.insert(t.instant);
   }
   const std::string from = NameKeyPrefix(o.prefix, "cron/result", *encoded);
+  // A span was written and its ticks are not printed yet. A failed read
+  // (etcd unreachable for a moment) is tried again at the next event
+  // rather than ending the follow: the ticks stay in etcd.
+  bool spans_pending = false;
   while (true) {
     const WaitResult w = WaitForEvent(*signals, wake, MonoTime::Infinite());
     if (w.what == WaitResult::What::kStop) return kExitOk;
@@ -269,19 +273,18 @@ int RunCronLogs(const CronLogsArgs& a, const CommonOptions& o) {
         runs.Add(*instant, r, /*header=*/true);
       }
     }
-    bool span_written = false;
     while (true) {
       absl::StatusOr<std::optional<etcd::WatchBatch>> b = spans->TryNext();
       if (!b.ok()) return ReportFailure(b.status());
       if (!b->has_value()) break;
       for (const etcd::Event& ev : (*b)->events) {
-        span_written |= ev.type == etcd::Event::Type::kPut;
+        spans_pending |= ev.type == etcd::Event::Type::kPut;
       }
     }
-    if (span_written) {
-      const absl::Status s =
-          PrintNewSpanTicks(store, *encoded, o.CallDeadline(), printed, runs);
-      if (!s.ok()) return ReportFailure(s);
+    if (spans_pending) {
+      spans_pending =
+          !PrintNewSpanTicks(store, *encoded, o.CallDeadline(), printed, runs)
+               .ok();
     }
   }
 }
