@@ -40,6 +40,7 @@
 namespace conch {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -189,6 +190,44 @@ TEST_F(CronTest, RestartedDaemonDoesNotReplayMissedTicks) {
   for (const etcd::CronTick& t : History("tock")) {
     EXPECT_FALSE(t.instant > stopped && t.instant < restarted)
         << "replayed " << records::FormatRfc3339(t.instant);
+  }
+  EXPECT_EQ(StopDaemon("d1"), 0);
+}
+
+// A daemon stopped for longer than --max-late (a suspended host, a paused
+// VM; here SIGSTOP) runs nothing it slept through, and says so in one line
+// per job, not one per tick; then it runs ticks again.
+TEST_F(CronTest, AStalledDaemonLogsWhatItMissedOnceAJob) {
+  ConchProcess& d = Daemon("d1", {"--max-late", "1s", "--ttl", "10s"});
+  Add("tock", absl::StrCat("echo \"$CONCH_TICK\" >> ", d_.Path("tock")));
+  ASSERT_TRUE(test::PollUntil([&] { return !Lines("tock").empty(); },
+                              In(absl::Seconds(20)))
+                  .ok());
+  ASSERT_TRUE(d.Signal(SIGSTOP).ok());
+  const absl::Time stopped = absl::Now();
+  LetTicksPass(4);  // the stall itself: the daemon can do nothing in it
+  ASSERT_TRUE(d.Signal(SIGCONT).ok());
+  const absl::Time resumed = absl::Now();
+  const size_t runs = Lines("tock").size();
+  ASSERT_TRUE(test::PollUntil([&] { return Lines("tock").size() >= runs + 2; },
+                              In(absl::Seconds(20)))
+                  .ok())
+      << d.Stderr();
+  const std::string err = d.Stderr();
+  int missed_lines = 0;
+  for (absl::string_view line : absl::StrSplit(err, '\n')) {
+    missed_lines += absl::StrContains(line, "missed (too late)") ? 1 : 0;
+  }
+  EXPECT_EQ(missed_lines, 1) << err;
+  EXPECT_THAT(err, ContainsRegex("job tock: ([2-9]|[1-9][0-9]+) tick\\(s\\) "
+                                 "from [^ ]+ to [^ ]+ missed \\(too late\\)"));
+  // Nothing it slept through ran (a tick more than --max-late before the
+  // resume would have been a late start).
+  for (const std::string& line : Lines("tock")) {
+    absl::StatusOr<absl::Time> tick = records::ParseRfc3339(line);
+    ASSERT_TRUE(tick.ok()) << line;
+    EXPECT_FALSE(*tick > stopped && *tick < resumed - absl::Seconds(1))
+        << "ran " << line << " from the stall";
   }
   EXPECT_EQ(StopDaemon("d1"), 0);
 }

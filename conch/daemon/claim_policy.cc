@@ -53,13 +53,10 @@ void FallbackQueue::Clear() {
   next_ = absl::InfiniteFuture();
 }
 
-ClaimPlan PlanClaims(std::vector<Tick> due, absl::Time now,
-                     absl::Duration max_late, const Roster& roster) {
+ClaimPlan PlanClaims(std::vector<Tick> due, const Roster& roster) {
   ClaimPlan plan;
   for (Tick& t : due) {
-    if (now - t.instant > max_late) {
-      plan.missed.push_back(std::move(t));
-    } else if (!roster.Prefers(t.job->encoded)) {
+    if (!roster.Prefers(t.job->encoded)) {
       plan.fallback.push_back(std::move(t));
     } else if (t.job->job.overlap() == "skip") {
       plan.single.push_back(std::move(t));

@@ -13,7 +13,8 @@
 // Example:
 //   Roster roster("host1");
 //   roster.Set({"host1", "host2"}, /*registered=*/true);
-//   ClaimPlan plan = PlanClaims(table.TakeDue(now), now, max_late, roster);
+//   ClaimPlan plan = PlanClaims(table.TakeDue(now, now - max_late).due,
+//                               roster);
 //   for (Tick& t : plan.fallback) fallback.Add(std::move(t));
 #ifndef CONCH_CONCH_DAEMON_CLAIM_POLICY_H_
 #define CONCH_CONCH_DAEMON_CLAIM_POLICY_H_
@@ -86,13 +87,13 @@ class FallbackQueue {
 
 // The due ticks of one loop turn, by the path each takes.
 struct ClaimPlan {
-  std::vector<Tick> missed;    // more than max_late old: not run, logged
   std::vector<Tick> batched;   // preferred here: claimed many per Txn
   std::vector<Tick> single;    // preferred here, --overlap skip: one by one
   std::vector<Tick> fallback;  // preferred elsewhere: FallbackQueue
 };
-ClaimPlan PlanClaims(std::vector<Tick> due, absl::Time now,
-                     absl::Duration max_late, const Roster& roster);
+// Ticks more than --max-late old never get here: JobTable::TakeDue reports
+// them as missed.
+ClaimPlan PlanClaims(std::vector<Tick> due, const Roster& roster);
 
 // `items` cut into consecutive batches of at most `size`.
 template <typename T>

@@ -1,5 +1,5 @@
 // Who claims a tick, without etcd: every daemon computes the same
-// preferred claimer; ticks go to the batched, single, fallback or missed
+// preferred claimer; ticks go to the batched, single or fallback
 // path; fallback ticks come due after the delay; batches are cut in order.
 #include "conch/daemon/claim_policy.h"
 
@@ -94,21 +94,16 @@ TEST(PlanClaimsTest, SortsEachTickIntoItsPath) {
     const std::string job = absl::StrCat("j", i);
     (roster.Prefers(job) ? mine : theirs) = job;
   }
-  const absl::Time now = kT0 + absl::Milliseconds(30);
-  const absl::Duration max_late = absl::Seconds(10);
-  ClaimPlan plan = PlanClaims(
-      {TickOf(mine, kT0), TickOf(mine, kT0, "skip"), TickOf(theirs, kT0),
-       TickOf(mine, now - max_late),  // exactly max_late old: still on
-       TickOf(theirs, now - max_late - absl::Nanoseconds(1))},
-      now, max_late, roster);
+  ClaimPlan plan =
+      PlanClaims({TickOf(mine, kT0), TickOf(mine, kT0, "skip"),
+                  TickOf(theirs, kT0), TickOf(mine, kT0 + absl::Seconds(1))},
+                 roster);
   ASSERT_EQ(plan.batched.size(), 2u);
   EXPECT_EQ(plan.batched[0].job->job.overlap(), "");
   ASSERT_EQ(plan.single.size(), 1u);
   EXPECT_EQ(plan.single[0].job->job.overlap(), "skip");
   ASSERT_EQ(plan.fallback.size(), 1u);
   EXPECT_EQ(plan.fallback[0].job->name, theirs);
-  ASSERT_EQ(plan.missed.size(), 1u);  // too late, whoever prefers it
-  EXPECT_EQ(plan.missed[0].job->name, theirs);
 }
 
 TEST(BatchesTest, CutsInOrderWithTheRestLast) {

@@ -327,15 +327,18 @@ records::Claim Daemon::NewClaim() const {
 
 void Daemon::ClaimDue() {
   const absl::Time now = absl::Now();
-  std::vector<Tick> due = jobs_.TakeDue(now);
-  for (const Tick& t : due) metrics_.TickDue(t.job->name);
-  daemon::ClaimPlan plan =
-      daemon::PlanClaims(std::move(due), now, o_.max_late, roster_);
-  for (const Tick& t : plan.missed) {
-    metrics_.TickMissed(t.job->name);
+  daemon::JobTable::Due due = jobs_.TakeDue(now, now - o_.max_late);
+  for (const Tick& t : due.due) metrics_.TickDue(t.job->name);
+  for (const daemon::MissedTicks& m : due.missed) {  // one line per job
+    metrics_.TickDue(m.job->name, m.count);
+    metrics_.TickMissed(m.job->name, m.count);
     Log(LogLevel::kWarn,
-        absl::StrCat(TickName(t), ": missed (too late), not run"));
+        absl::StrCat("job ", m.job->name, ": ", m.count, " tick(s) from ",
+                     records::FormatRfc3339(m.first), " to ",
+                     records::FormatRfc3339(m.last),
+                     " missed (too late), not run"));
   }
+  daemon::ClaimPlan plan = daemon::PlanClaims(std::move(due.due), roster_);
   for (Tick& t : plan.fallback) fallback_.Add(std::move(t));
   // What there is no room for waits for the others' fallback first.
   for (Tick& t : Admit(plan.single)) overflow_.Add(std::move(t));

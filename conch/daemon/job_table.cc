@@ -52,17 +52,27 @@ JobRef JobTable::Find(const std::string& encoded) const {
   return it == jobs_.end() ? nullptr : it->second.job;
 }
 
-std::vector<Tick> JobTable::TakeDue(absl::Time now) {
-  std::vector<Tick> due;
+JobTable::Due JobTable::TakeDue(absl::Time now, absl::Time oldest) {
+  Due out;
   while (!queue_.empty() && queue_.begin()->first <= now) {
     auto node = queue_.extract(queue_.begin());
     Scheduled& s = jobs_.at(node.value().second);
-    due.push_back(Tick{s.job, s.next});
-    s.next = s.schedule.Next(s.next);
+    if (s.next < oldest) {
+      MissedTicks m{s.job, s.next, s.next, 0};
+      for (; s.next < oldest && s.next <= now;
+           s.next = s.schedule.Next(s.next)) {
+        m.last = s.next;
+        ++m.count;
+      }
+      out.missed.push_back(std::move(m));
+    } else {
+      out.due.push_back(Tick{s.job, s.next});
+      s.next = s.schedule.Next(s.next);
+    }
     node.value().first = s.next;
     queue_.insert(std::move(node));
   }
-  return due;
+  return out;
 }
 
 }  // namespace conch::daemon

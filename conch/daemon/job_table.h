@@ -22,6 +22,7 @@
 #define CONCH_CONCH_DAEMON_JOB_TABLE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -39,6 +40,17 @@ namespace conch::daemon {
 // A job definition, shared (never copied) by every tick, claim and run of
 // it that is in flight.
 using JobRef = std::shared_ptr<const etcd::CronJob>;
+
+// The consecutive ticks of one job that TakeDue found older than its
+// `oldest`: counted, never handed out (a daemon resumed after a stall, a
+// suspend or a SIGSTOP would otherwise make a Tick of every instant it
+// slept through, for every job, only to drop them).
+struct MissedTicks {
+  JobRef job;
+  absl::Time first;
+  absl::Time last;
+  int64_t count = 0;
+};
 
 // One tick of one job.
 struct Tick {
@@ -68,7 +80,17 @@ class JobTable {
 
   // Every tick with instant <= now, oldest first (by instant, then name);
   // each job moves on to its first tick after `now`.
-  std::vector<Tick> TakeDue(absl::Time now);
+  std::vector<Tick> TakeDue(absl::Time now) {
+    return TakeDue(now, absl::InfinitePast()).due;
+  }
+  // The same, except that the ticks before `oldest` are not handed out but
+  // reported in `missed`, one entry per job (its work is still one step of
+  // its schedule per instant, but nothing is kept per instant).
+  struct Due {
+    std::vector<Tick> due;
+    std::vector<MissedTicks> missed;
+  };
+  Due TakeDue(absl::Time now, absl::Time oldest);
   // The earliest next tick of any job (InfiniteFuture without jobs).
   absl::Time next_due() const {
     return queue_.empty() ? absl::InfiniteFuture() : queue_.begin()->first;

@@ -49,12 +49,48 @@ TEST(JobTableTest, HandsOutEachTickOnceWhenItsInstantComes) {
 TEST(JobTableTest, ATickMissedByTheLoopIsStillHandedOutOldestFirst) {
   JobTable table(kT0);
   ASSERT_TRUE(table.Upsert(Job("a", "@every 1s"), kT0).ok());
-  // The loop woke 2.5 s late: every tick since is due, for the claim
-  // policy to call too late or not.
+  // The loop woke 2.5 s late: every tick since is due (none is older
+  // than the bound here).
   EXPECT_EQ(Instants(table.TakeDue(kT0 + absl::Milliseconds(2500))),
             (std::vector<absl::Time>{kT0, kT0 + absl::Seconds(1),
                                      kT0 + absl::Seconds(2)}));
   EXPECT_EQ(table.next_due(), kT0 + absl::Seconds(3));
+}
+
+// A loop that slept through an hour (a suspend, SIGSTOP) with --max-late
+// 10s: what is older than the bound is one MissedTicks per job, not 3,590
+// Ticks each; the rest is handed out; an instant exactly at the bound is
+// still on time.
+TEST(JobTableTest, TicksOlderThanTheBoundAreCountedPerJobNotHandedOut) {
+  JobTable table(kT0);
+  ASSERT_TRUE(table.Upsert(Job("a", "@every 1s"), kT0).ok());
+  ASSERT_TRUE(table.Upsert(Job("b", "@every 1m"), kT0).ok());
+  ASSERT_TRUE(table.Upsert(Job("c", "@every 2h"), kT0).ok());
+  EXPECT_EQ(Instants(table.TakeDue(kT0)),
+            (std::vector<absl::Time>{kT0, kT0, kT0}));
+  const absl::Time now = kT0 + absl::Hours(1);
+  const absl::Time oldest = now - absl::Seconds(10);
+  JobTable::Due due = table.TakeDue(now, oldest);
+  ASSERT_EQ(due.missed.size(), 2u);  // c has no tick in the hour
+  for (const MissedTicks& m : due.missed) {
+    if (m.job->name == "a") {
+      EXPECT_EQ(m.count, 3589);  // 1 s … 3589 s
+      EXPECT_EQ(m.first, kT0 + absl::Seconds(1));
+      EXPECT_EQ(m.last, oldest - absl::Seconds(1));
+    } else {
+      EXPECT_EQ(m.job->name, "b");
+      EXPECT_EQ(m.count, 59);  // 1 m … 59 m; 60 m is `now`: on time
+      EXPECT_EQ(m.first, kT0 + absl::Minutes(1));
+      EXPECT_EQ(m.last, kT0 + absl::Minutes(59));
+    }
+  }
+  std::vector<absl::Time> want;
+  for (int s = 3590; s <= 3600; ++s) want.push_back(kT0 + absl::Seconds(s));
+  want.push_back(now);                 // b's, after a's (by instant, then name)
+  EXPECT_EQ(Instants(due.due), want);  // 3590 s is exactly at the bound
+  EXPECT_EQ(table.next_due(), now + absl::Seconds(1));
+  // Nothing missed twice.
+  EXPECT_TRUE(table.TakeDue(now + absl::Seconds(1), oldest).missed.empty());
 }
 
 // Issue 18: the jobs are kept in the order of their next tick, so ticks

@@ -195,12 +195,12 @@ DaemonMetrics::JobSeries& DaemonMetrics::Job(const std::string& job) {
   return *s;
 }
 
-void DaemonMetrics::TickDue(const std::string& job) {
-  Job(job).due->Increment();
+void DaemonMetrics::TickDue(const std::string& job, int64_t n) {
+  Job(job).due->Increment(static_cast<double>(n));
 }
 
-void DaemonMetrics::TickMissed(const std::string& job) {
-  Job(job).missed->Increment();
+void DaemonMetrics::TickMissed(const std::string& job, int64_t n) {
+  Job(job).missed->Increment(static_cast<double>(n));
 }
 
 void DaemonMetrics::ClaimAnswered(const std::string& job, bool won,

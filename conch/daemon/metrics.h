@@ -76,8 +76,8 @@ class DaemonMetrics {
   DaemonMetrics& operator=(const DaemonMetrics&) = delete;
 
   // --- Per job (`job` is the decoded name). Loop thread. ---
-  void TickDue(const std::string& job);
-  void TickMissed(const std::string& job);
+  void TickDue(const std::string& job, int64_t n = 1);
+  void TickMissed(const std::string& job, int64_t n = 1);
   // A claim Txn answered: won, or found taken by another daemon. A tick a
   // fallback read found taken counts as lost without a Txn (no latency).
   void ClaimAnswered(const std::string& job, bool won, absl::Duration latency);
