@@ -151,8 +151,8 @@ class Daemon {
                      " runs and claims at once (", admission_.cut_reason(),
                      ")"));
   }
-  // Keeps the first Room() of `ticks` (counted as claims in flight) and
-  // returns the rest.
+  // Keeps what there is Room() for in `ticks` (counted as claims in
+  // flight), in order, and returns the rest.
   std::vector<Tick> Admit(std::vector<Tick>& ticks);
   void OnRequest(const JobRef& job, absl::Time instant, int64_t revision);
   records::Claim NewClaim() const;
@@ -332,11 +332,7 @@ void Daemon::ClaimDue() {
   for (const daemon::MissedTicks& m : due.missed) {  // one line per job
     metrics_.TickDue(m.job->name, m.count);
     metrics_.TickMissed(m.job->name, m.count);
-    Log(LogLevel::kWarn,
-        absl::StrCat("job ", m.job->name, ": ", m.count, " tick(s) from ",
-                     records::FormatRfc3339(m.first), " to ",
-                     records::FormatRfc3339(m.last),
-                     " missed (too late), not run"));
+    Log(LogLevel::kWarn, m.Text());
   }
   daemon::ClaimPlan plan = daemon::PlanClaims(std::move(due.due), roster_);
   for (Tick& t : plan.fallback) fallback_.Add(std::move(t));
@@ -370,15 +366,21 @@ void Daemon::ClaimFallbacks() {
 }
 
 std::vector<Tick> Daemon::Admit(std::vector<Tick>& ticks) {
-  if (ticks.empty()) return {};
-  absl::Time oldest = ticks.front().instant;
-  for (const Tick& t : ticks) oldest = std::min(oldest, t.instant);
-  const size_t room =
-      std::min(ticks.size(), static_cast<size_t>(std::max(0, Room(oldest))));
-  std::vector<Tick> rest(std::make_move_iterator(ticks.begin() + room),
-                         std::make_move_iterator(ticks.end()));
-  ticks.resize(room);
-  claiming_ += static_cast<int>(room);
+  // Room is asked once per instant (a burst shares one), so that a tick
+  // too old to start in time (after a stall) does not shut out newer ones.
+  std::vector<Tick> kept, rest;
+  absl::Time at = absl::InfinitePast();  // no tick's instant
+  int room = 0;
+  for (Tick& t : ticks) {
+    if (t.instant != at) room = Room(at = t.instant);
+    if (room-- > 0) {
+      ++claiming_;
+      kept.push_back(std::move(t));
+    } else {
+      rest.push_back(std::move(t));
+    }
+  }
+  ticks = std::move(kept);
   return rest;
 }
 

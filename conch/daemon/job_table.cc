@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/records/records.h"
 
 namespace conch::daemon {
 
@@ -50,6 +51,13 @@ void JobTable::Clear() {
 JobRef JobTable::Find(const std::string& encoded) const {
   auto it = jobs_.find(encoded);
   return it == jobs_.end() ? nullptr : it->second.job;
+}
+
+std::string MissedTicks::Text() const {
+  return absl::StrCat("job ", job->name, ": ", count, " tick(s) from ",
+                      records::FormatRfc3339(first), " to ",
+                      records::FormatRfc3339(last),
+                      " missed (too late), not run");
 }
 
 JobTable::Due JobTable::TakeDue(absl::Time now, absl::Time oldest) {

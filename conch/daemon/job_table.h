@@ -50,6 +50,10 @@ struct MissedTicks {
   absl::Time first;
   absl::Time last;
   int64_t count = 0;
+
+  // conchd's log line: "job NAME: N tick(s) from FIRST to LAST missed (too
+  // late), not run".
+  std::string Text() const;
 };
 
 // One tick of one job.

@@ -77,6 +77,9 @@ TEST(JobTableTest, TicksOlderThanTheBoundAreCountedPerJobNotHandedOut) {
       EXPECT_EQ(m.count, 3589);  // 1 s … 3589 s
       EXPECT_EQ(m.first, kT0 + absl::Seconds(1));
       EXPECT_EQ(m.last, oldest - absl::Seconds(1));
+      EXPECT_EQ(m.Text(),
+                "job a: 3589 tick(s) from 2027-01-15T08:00:01.000Z to "
+                "2027-01-15T08:59:49.000Z missed (too late), not run");
     } else {
       EXPECT_EQ(m.job->name, "b");
       EXPECT_EQ(m.count, 59);  // 1 m … 59 m; 60 m is `now`: on time
